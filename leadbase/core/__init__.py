@@ -1,0 +1,1 @@
+"""Shared building blocks: the base model, application errors, background-task runtime."""

@@ -1,0 +1,2 @@
+"""Leads, companies, campaigns, events, transitions and consent; `services.lead_upsert` is the
+one way a lead enters Leadbase."""

@@ -1,0 +1,261 @@
+"""Validation and normalisation of incoming lead data, shared by every way a lead enters.
+
+`normalize_lead_data` takes a plain mapping (from a form, a webhook, a CSV row or the API) and
+returns the cleaned values, or raises `ValidationFailed` naming every bad field at once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from leadbase.core.errors import ValidationFailed
+
+from .freemail import is_personal_domain
+from .models import Channel, LifecycleStage, Seniority
+
+# field -> max length (mirrors the model columns, so the database never truncates)
+TEXT_FIELDS: dict[str, int] = {
+    "first_name": 100,
+    "last_name": 100,
+    "job_title": 200,
+    "department": 100,
+    "region": 100,
+    "city": 100,
+    "source_detail": 200,
+    "utm_source": 200,
+    "utm_medium": 200,
+    "utm_campaign": 200,
+    "utm_term": 200,
+    "utm_content": 200,
+    "company": 200,
+    "industry": 100,
+    "campaign": 200,
+}
+URL_FIELDS = ("landing_page", "referrer_url")
+CHOICE_FIELDS: dict[str, list[str]] = {
+    "seniority": [v for v in Seniority.values if v],
+    "source_channel": list(Channel.values),
+    "lifecycle_stage": list(LifecycleStage.values),
+}
+ACCEPTED_FIELDS = frozenset(
+    {
+        "email",
+        "phone",
+        "country",
+        "company_domain",
+        "employee_count",
+        "annual_revenue",
+        "attributes",
+        *TEXT_FIELDS,
+        *URL_FIELDS,
+        *CHOICE_FIELDS,
+    }
+)
+MAX_ATTRIBUTES_BYTES = 8_192
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_COUNTRY_CODES = frozenset(c for c in phonenumbers.SUPPORTED_REGIONS if c.isalpha())
+
+# Job-title words that reveal seniority, most senior first (checked in this order).
+_SENIORITY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (Seniority.OWNER, re.compile(r"\b(owner|founder|co-?founder|proprietor)\b", re.I)),
+    (Seniority.C_LEVEL, re.compile(r"\b(ceo|cto|cfo|coo|cmo|cio|cro|chief|president)\b", re.I)),
+    (Seniority.VP, re.compile(r"\b(vp|svp|evp|vice[ -]president)\b", re.I)),
+    (Seniority.DIRECTOR, re.compile(r"\b(director|head of)\b", re.I)),
+    (Seniority.MANAGER, re.compile(r"\b(manager|lead|supervisor)\b", re.I)),
+    (Seniority.SENIOR, re.compile(r"\b(senior|sr\.?|principal|staff)\b", re.I)),
+    (Seniority.ENTRY, re.compile(r"\b(intern|junior|jr\.?|assistant|trainee|student)\b", re.I)),
+)
+
+
+def clean_text(value: Any) -> str:
+    """Unicode NFC, control characters removed, whitespace collapsed."""
+    text = unicodedata.normalize("NFC", str(value))
+    text = _CONTROL.sub(" ", text)
+    return " ".join(text.split())
+
+
+def normalize_email(raw: str) -> str:
+    """The address as Leadbase stores and compares it: whole address lower-cased (so
+    Ann@Example.COM and ann@example.com are one lead), domain in its Unicode form."""
+    result = validate_email(raw.strip(), check_deliverability=False)
+    return result.normalized.lower()
+
+
+def normalize_phone(raw: str, *, country: str = "") -> str:
+    """E.164 (+441632960961). Numbers without a + need the lead's country to be read."""
+    try:
+        number = phonenumbers.parse(raw, country or None)
+    except phonenumbers.NumberParseException as exc:
+        if not country and not raw.strip().startswith("+"):
+            raise ValueError(
+                "add the international prefix (e.g. +44 20 7946 0958) or give the lead's country"
+            ) from exc
+        raise ValueError("is not a phone number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("is not a valid phone number for its country")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_domain(raw: str) -> str:
+    text = raw.strip().lower()
+    if "://" in text:
+        text = urlsplit(text).hostname or ""
+    text = text.split("/")[0].split(":")[0].rstrip(".")
+    if text.startswith("www."):
+        text = text[4:]
+    try:
+        text = text.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValueError("is not a domain name") from exc
+    if not _DOMAIN.match(text):
+        raise ValueError("is not a domain name (expected something like example.com)")
+    return text
+
+
+def seniority_from_title(title: str) -> str:
+    for level, pattern in _SENIORITY_WORDS:
+        if pattern.search(title):
+            return str(level)
+    return ""
+
+
+def email_domain(email: str) -> str:
+    return email.rsplit("@", 1)[-1] if "@" in email else ""
+
+
+def company_domain_from_email(email: str) -> str:
+    """The company's domain taken from a work address; empty for personal mailboxes."""
+    domain = email_domain(email)
+    if not domain or is_personal_domain(domain):
+        return ""
+    try:
+        return normalize_domain(domain)
+    except ValueError:
+        return ""
+
+
+def normalize_lead_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Clean every known field; raise ValidationFailed listing every problem at once.
+
+    Empty values are dropped (an empty field never overwrites anything). At least one of
+    email or phone must remain.
+    """
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    unknown = sorted(k for k in data if k not in ACCEPTED_FIELDS)
+    for key in unknown:
+        errors[key] = "is not a lead field (put custom data under 'attributes')"
+
+    def present(key: str) -> Any:
+        value = data.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return value
+
+    country = present("country")
+    if country is not None:
+        code = clean_text(country).upper()
+        if code not in _COUNTRY_CODES:
+            errors["country"] = "must be a two-letter ISO 3166 country code, e.g. DE or US"
+        else:
+            out["country"] = code
+
+    if (raw := present("email")) is not None:
+        try:
+            out["email"] = normalize_email(str(raw))
+        except EmailNotValidError as exc:
+            errors["email"] = f"is not a valid email address: {exc}"
+    if (raw := present("phone")) is not None:
+        try:
+            out["phone"] = normalize_phone(str(raw), country=out.get("country", ""))
+        except ValueError as exc:
+            errors["phone"] = str(exc)
+
+    for key, limit in TEXT_FIELDS.items():
+        if (raw := present(key)) is None:
+            continue
+        if not isinstance(raw, (str, int, float)):
+            errors[key] = "must be text"
+            continue
+        text = clean_text(raw)
+        if len(text) > limit:
+            errors[key] = f"is {len(text)} characters long; the limit is {limit}"
+        elif text:
+            out[key] = text
+
+    for key in URL_FIELDS:
+        if (raw := present(key)) is None:
+            continue
+        url = str(raw).strip()
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            errors[key] = "must be an http(s) URL"
+        elif len(url) > 2000:
+            errors[key] = "is longer than 2000 characters"
+        else:
+            out[key] = url
+
+    for key, allowed in CHOICE_FIELDS.items():
+        if (raw := present(key)) is None:
+            continue
+        value = clean_text(raw).lower().replace(" ", "_").replace("-", "_")
+        if value not in allowed:
+            errors[key] = f"must be one of: {', '.join(allowed)}"
+        else:
+            out[key] = value
+    if "seniority" not in out and (inferred := seniority_from_title(out.get("job_title", ""))):
+        out["seniority"] = inferred
+
+    if (raw := present("company_domain")) is not None:
+        try:
+            out["company_domain"] = normalize_domain(str(raw))
+        except ValueError as exc:
+            errors["company_domain"] = str(exc)
+
+    if (raw := present("employee_count")) is not None:
+        try:
+            count = int(str(raw).replace(",", "").strip())
+            if count < 0 or count > 10_000_000:
+                raise ValueError
+            out["employee_count"] = count
+        except ValueError:
+            errors["employee_count"] = "must be a whole number between 0 and 10,000,000"
+    if (raw := present("annual_revenue")) is not None:
+        try:
+            revenue = Decimal(str(raw).replace(",", "").strip())
+            if not revenue.is_finite() or revenue < 0 or revenue >= Decimal("1e14"):
+                raise InvalidOperation
+            out["annual_revenue"] = revenue.quantize(Decimal("0.01"))
+        except InvalidOperation:
+            errors["annual_revenue"] = "must be a non-negative number"
+
+    if (raw := data.get("attributes")) not in (None, {}):
+        if not isinstance(raw, Mapping):
+            errors["attributes"] = "must be an object of custom attributes"
+        else:
+            try:
+                encoded = json.dumps(raw, ensure_ascii=False, allow_nan=False)
+            except (TypeError, ValueError):
+                errors["attributes"] = "must hold only JSON values (text, numbers, booleans, lists)"
+            else:
+                if len(encoded.encode()) > MAX_ATTRIBUTES_BYTES:
+                    errors["attributes"] = f"are larger than {MAX_ATTRIBUTES_BYTES} bytes"
+                else:
+                    out["attributes"] = {clean_text(k)[:100]: v for k, v in raw.items()}
+
+    if not errors and "email" not in out and "phone" not in out:
+        errors["email"] = "an email address or a phone number is required"
+    if errors:
+        summary = "; ".join(f"{field} {message}" for field, message in errors.items())
+        raise ValidationFailed(f"The lead was not saved: {summary}.", fields=errors)
+    return out

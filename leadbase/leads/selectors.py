@@ -1,0 +1,124 @@
+"""Reads for leads. Every read that a person or an API key makes goes through
+`lead_visible_to`, so a sales rep's isolation is enforced in the query itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from leadbase.accounts.models import User
+
+from .models import Company, Event, Lead, LifecycleTransition
+
+SORTS: dict[str, tuple[str, ...]] = {
+    "-total_score": ("-total_score", "-id"),
+    "total_score": ("total_score", "id"),
+    "-last_activity_at": ("-last_activity_at", "-id"),
+    "last_activity_at": ("last_activity_at", "id"),
+    "-created_at": ("-id",),
+    "created_at": ("id",),
+}
+DEFAULT_SORT = "-created_at"
+
+
+def lead_visible_to(user: User) -> QuerySet[Lead]:
+    """Every lead `user` may see: all for admins, marketers and viewers; own for sales reps."""
+    if not user.is_active:
+        return Lead.objects.none()
+    queryset = Lead.objects.all()
+    if not user.sees_all_leads:
+        queryset = queryset.filter(owner=user)
+    return queryset
+
+
+@dataclass(frozen=True)
+class LeadFilters:
+    q: str = ""
+    stage: str = ""
+    temperature: str = ""
+    qualification: str = ""
+    owner: int | None = None
+    unassigned: bool = False
+    source: str = ""
+    min_score: float | None = None
+    max_score: float | None = None
+    archived: bool = False
+    sort: str = DEFAULT_SORT
+
+
+def lead_list(*, user: User, filters: LeadFilters) -> QuerySet[Lead]:
+    queryset = lead_visible_to(user).filter(archived=filters.archived)
+    if filters.q:
+        for word in filters.q.lower().split()[:5]:
+            queryset = queryset.filter(search_text__contains=word)
+    if filters.stage:
+        queryset = queryset.filter(lifecycle_stage=filters.stage)
+    if filters.temperature:
+        queryset = queryset.filter(temperature=filters.temperature)
+    if filters.qualification:
+        queryset = queryset.filter(qualification=filters.qualification)
+    if filters.unassigned:
+        queryset = queryset.filter(owner__isnull=True)
+    elif filters.owner is not None:
+        queryset = queryset.filter(owner_id=filters.owner)
+    if filters.source:
+        queryset = queryset.filter(source_channel=filters.source)
+    if filters.min_score is not None:
+        queryset = queryset.filter(total_score__gte=filters.min_score)
+    if filters.max_score is not None:
+        queryset = queryset.filter(total_score__lte=filters.max_score)
+    order = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
+    return queryset.select_related("company", "owner").order_by(*order)
+
+
+def lead_get(*, user: User, lead_id: int) -> Lead | None:
+    """The lead if `user` may see it, else None (callers answer 404, never 403, so that a
+    rep cannot learn which ids exist)."""
+    return (
+        lead_visible_to(user)
+        .select_related("company", "owner", "campaign")
+        .filter(pk=lead_id)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: Any
+    kind: str  # "event" | "transition"
+    title: str
+    detail: str
+
+
+def lead_timeline(*, lead: Lead, limit: int = 200) -> list[TimelineEntry]:
+    """Events and transitions of one lead, newest first, merged by time."""
+    events = Event.objects.filter(lead=lead).order_by("-occurred_at", "-id")[:limit]
+    transitions = LifecycleTransition.objects.filter(lead=lead).order_by("-at", "-id")[:limit]
+    entries = [
+        TimelineEntry(
+            at=e.occurred_at,
+            kind="event",
+            title=e.type.replace("_", " "),
+            detail=", ".join(f"{k}: {v}" for k, v in list(e.properties.items())[:4]),
+        )
+        for e in events
+    ] + [
+        TimelineEntry(
+            at=t.at,
+            kind="transition",
+            title=f"{t.get_kind_display()}: {t.from_value or '—'} → {t.to_value}",
+            detail=t.reason,
+        )
+        for t in transitions
+    ]
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries[:limit]
+
+
+def company_list(*, q: str = "") -> QuerySet[Company]:
+    queryset = Company.objects.all()
+    if q:
+        queryset = queryset.filter(Q(name__icontains=q) | Q(domain__icontains=q))
+    return queryset
