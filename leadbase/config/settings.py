@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "ninja",  # serves its bundled Swagger UI files, so /api/v1/docs needs no CDN
     "django_tasks_db",
     "leadbase.core",
     "leadbase.accounts",
@@ -157,6 +158,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION  # embedded mode serves straight from the finders
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it to exist
 
 # Background tasks: django.tasks with the database backend; workers claim with SKIP LOCKED.
 TASKS = {
@@ -171,18 +174,27 @@ LEADBASE_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("LEADBASE_WORKER_HEARTB
 LEADBASE_WORKER_LEASE_SECONDS = float(os.environ.get("LEADBASE_WORKER_LEASE_SECONDS", "60"))
 LEADBASE_TASK_MAX_ATTEMPTS = int(os.environ.get("LEADBASE_TASK_MAX_ATTEMPTS", "3"))
 
-# Email: SMTP when EMAIL_HOST is set, else printed to the console (embedded default).
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-EMAIL_BACKEND = (
-    "django.core.mail.backends.smtp.EmailBackend"
-    if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend"
-)
+# Email (Django 6.1 MAILERS): SMTP when EMAIL_HOST is set, and always in production (default
+# host: a local mail relay); the embedded default prints mail to the console.
+_EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost" if PRODUCTION else "")
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _EMAIL_HOST,
+                "port": int(os.environ.get("EMAIL_PORT", "25")),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
+                "use_ssl": env_bool("EMAIL_USE_SSL", False),
+                "timeout": 30,
+            },
+        }
+        if _EMAIL_HOST
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    )
+}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "leadbase@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

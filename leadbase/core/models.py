@@ -1,4 +1,8 @@
+from __future__ import annotations
+
 from django.db import models
+
+JOB_NAME_MAX_LENGTH = 100
 
 
 class TimeStampedModel(models.Model):
@@ -9,3 +13,41 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class WorkerHeartbeat(TimeStampedModel):
+    """One row per live task worker, refreshed every LEADBASE_WORKER_HEARTBEAT_SECONDS.
+
+    A RUNNING task whose worker has no row newer than LEADBASE_WORKER_LEASE_SECONDS is taken
+    back (see leadbase.core.worker). A worker deletes its row when it shuts down cleanly.
+    """
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["worker_id"]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.hostname}:{self.pid})"
+
+
+class PeriodicRun(TimeStampedModel):
+    """Which period a periodic job was last enqueued for (see leadbase.core.scheduler).
+
+    Workers claim a period with a conditional UPDATE on `last_period_start`, so a job is
+    enqueued once per period however many workers look at it.
+    """
+
+    name = models.CharField(max_length=JOB_NAME_MAX_LENGTH, unique=True)
+    last_period_start = models.DateTimeField(null=True, blank=True)
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

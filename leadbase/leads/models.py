@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from leadbase.core.models import TimeStampedModel
 
@@ -194,7 +195,7 @@ class Lead(TimeStampedModel):
     became_advocate_at = models.DateTimeField(null=True, blank=True)
     became_disqualified_at = models.DateTimeField(null=True, blank=True)
 
-    last_activity_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(default=timezone.now, help_text="Creation at least")
     archived = models.BooleanField(default=False)
     attributes = models.JSONField(default=dict, blank=True, help_text="Custom attributes")
     # Lower-cased "name email company" kept by lead_upsert, so search is one indexed column.

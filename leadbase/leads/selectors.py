@@ -6,19 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, OrderBy, Q, QuerySet
 
 from leadbase.accounts.models import User
 
 from .models import Company, Event, Lead, LifecycleTransition
 
-SORTS: dict[str, tuple[str, ...]] = {
-    "-total_score": ("-total_score", "-id"),
-    "total_score": ("total_score", "id"),
-    "-last_activity_at": ("-last_activity_at", "-id"),
-    "last_activity_at": ("last_activity_at", "id"),
-    "-created_at": ("-id",),
-    "created_at": ("id",),
+SORTS: dict[str, tuple[OrderBy, ...]] = {
+    "-total_score": (F("total_score").desc(), F("id").desc()),
+    "total_score": (F("total_score").asc(), F("id").asc()),
+    "-last_activity_at": (F("last_activity_at").desc(), F("id").desc()),
+    "last_activity_at": (F("last_activity_at").asc(), F("id").asc()),
+    "-created_at": (F("id").desc(),),
+    "created_at": (F("id").asc(),),
 }
 DEFAULT_SORT = "-created_at"
 
@@ -70,7 +70,7 @@ def lead_list(*, user: User, filters: LeadFilters) -> QuerySet[Lead]:
     if filters.max_score is not None:
         queryset = queryset.filter(total_score__lte=filters.max_score)
     order = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
-    return queryset.select_related("company", "owner").order_by(*order)
+    return queryset.select_related("company", "owner", "campaign").order_by(*order)
 
 
 def lead_get(*, user: User, lead_id: int) -> Lead | None:

@@ -451,9 +451,8 @@ def lead_update(
                 clash = Lead.objects.filter(**{key: value}).exclude(pk=lead.pk).first()
                 if clash is not None:
                     raise ValidationFailed(
-                        f"Another lead (id {clash.pk}) already has this {key}; merge the two "
-                        "leads instead.",
-                        fields={key: f"belongs to lead {clash.pk}"},
+                        f"Another lead already has this {key}; merge the two leads instead.",
+                        fields={key: "belongs to another lead"},
                     )
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
         current = {name: getattr(locked, name) for name in LEAD_FIELDS}

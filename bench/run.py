@@ -1,0 +1,76 @@
+"""Run the benchmarks on the database that DATABASE_URL names (SQLite when unset).
+
+    python -m bench.run [--quick]
+
+`scripts/bench` runs this on SQLite and on a throwaway PostgreSQL and prints both tables.
+Results are saved as JSON under bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+from bench import api, pages, upsert
+from bench.common import Report, django_setup, print_table, vendor, wipe_leads
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--only", choices=["upsert", "pages", "api"], action="append")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL"):
+        path = os.path.join(tempfile.mkdtemp(prefix="leadbase-bench-"), "bench.sqlite3")
+        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    django_setup()
+    db = vendor()
+    only = set(args.only or ["upsert", "pages", "api"])
+    quick = args.quick
+
+    if "upsert" in only:
+        print(f"\n== lead_upsert throughput ({db})", flush=True)
+        report = Report(db)
+        upsert.run(
+            report, batch_rows=5_000 if quick else 50_000, single_rows=500 if quick else 3000
+        )
+        print_table(
+            f"lead_upsert throughput, {db}", report.rows, ["path", "rows", "rows_per_s", "vs_raw"]
+        )
+        print("saved", report.save("upsert"))
+
+    if only & {"pages", "api"}:
+        from leadbase.leads.demo_data import load_demo_data
+
+        leads = 5_000 if quick else 100_000
+        print(f"\n== loading {leads} demo leads ({db})", flush=True)
+        wipe_leads()
+        started = time.perf_counter()
+        load_demo_data(leads=leads, seed=7)
+        print(f"  loaded in {time.perf_counter() - started:.1f}s", flush=True)
+
+    if "pages" in only:
+        report = Report(db)
+        pages.run(report, repeats=20 if quick else 100)
+        print_table(
+            f"lead list page, {db}",
+            report.rows,
+            ["page", "leads", "n", "p50_ms", "p99_ms", "mean_ms"],
+        )
+        print("saved", report.save("pages"))
+
+    if "api" in only:
+        report = Report(db)
+        api.run(report, seconds=3 if quick else 10, threads=4, server_workers=1)
+        print_table(
+            f"API, {db} (granian, 1 worker process, 4 client threads)",
+            report.rows,
+            ["endpoint", "requests_per_s", "p50_ms", "p99_ms", "errors", "vs_empty"],
+        )
+        print("saved", report.save("api"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""`leadbase demo [--leads N] [--seed S] [--port P] [--no-serve] [--reset]`
+
+The one-command start: migrate the database, make sure an admin exists (printing its password
+the one time it is created), load deterministic demo data unless there already are leads, then
+serve Leadbase with granian and run the task worker inside this process.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from leadbase.accounts.models import Role
+from leadbase.accounts.services import user_ensure
+from leadbase.core.management.commands.serve import granian_command
+from leadbase.core.worker import start_worker_thread
+from leadbase.leads.demo_data import load_demo_data
+
+
+class Command(BaseCommand):
+    help = "Prepare a database with demo data and serve Leadbase with an in-process worker."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--leads", type=int, default=5000, help="demo leads (default 5000)")
+        parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=1, help="web worker processes")
+        parser.add_argument("--no-serve", action="store_true", help="only prepare the database")
+        parser.add_argument(
+            "--reset", action="store_true", help="delete all data first and start over"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["leads"] < 0:
+            self.stderr.write("--leads must be 0 or more.")
+            sys.exit(2)
+        database = settings.DATABASES["default"]
+        where = database["NAME"] if database["ENGINE"].endswith("sqlite3") else database["HOST"]
+        self.stderr.write(f"Database: {database['ENGINE'].rsplit('.', 1)[-1]} {where}")
+        call_command("migrate", interactive=False, verbosity=0)
+        if options["reset"]:
+            self.stderr.write("--reset: deleting all data")
+            call_command("flush", interactive=False, verbosity=0)
+
+        admin = user_ensure(username="admin", role=Role.ADMIN, email="admin@localhost")
+        if admin.password:
+            self.stdout.write(
+                f"Admin user created: admin / {admin.password}  (shown once; change it with "
+                "`leadbase changepassword admin`)"
+            )
+        else:
+            self.stdout.write(
+                "Admin user 'admin' already exists; its password is unchanged "
+                "(`leadbase changepassword admin` sets a new one)."
+            )
+        self._load(options["leads"], options["seed"])
+
+        if options["no_serve"]:
+            self.stdout.write("Database ready (--no-serve).")
+            return
+        self._serve(options["host"], options["port"], options["workers"])
+
+    def _load(self, leads: int, seed: int) -> None:
+        with Progress(
+            TextColumn("Demo data"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            transient=False,
+            disable=not sys.stderr.isatty(),
+        ) as bar:
+            job = bar.add_task("leads", total=leads)
+            summary = load_demo_data(
+                leads=leads,
+                seed=seed,
+                progress=lambda done, total: bar.update(job, completed=done, total=total),
+            )
+        if summary.already_loaded:
+            self.stdout.write(
+                f"Demo data already present ({summary.leads} leads); kept as it is "
+                "(--reset starts over)."
+            )
+        else:
+            self.stdout.write(
+                f"Loaded {summary.leads} leads, {summary.companies} companies, "
+                f"{summary.campaigns} campaigns, {summary.events} events (seed {seed})."
+            )
+
+    def _serve(self, host: str, port: int, workers: int) -> None:
+        stop = threading.Event()
+        worker = start_worker_thread(stop)
+        command = granian_command(host=host, port=port, workers=workers, threads=4)
+        self.stdout.write(f"Leadbase is running on http://{host}:{port}/  (Ctrl+C stops it)")
+        server = subprocess.Popen(command)  # noqa: S603 -- our own interpreter and arguments
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            self.stderr.write("Stopping...")
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            stop.set()
+            worker.join(timeout=10)

@@ -1,0 +1,236 @@
+"""Request and response shapes of the leads API (/api/v1/leads, /api/v1/companies).
+
+Input schemas check only types; values are validated and normalised by
+`leadbase.leads.normalize.normalize_lead_data`, the one place every way into Leadbase shares,
+so the API accepts exactly what forms, imports and webhooks accept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from ninja import Field, Schema
+from pydantic import ConfigDict, IPvAnyAddress, ValidationInfo, field_validator
+
+from .models import Channel, ConsentPurpose, Lead, LifecycleStage, Qualification, Temperature
+from .normalize import CHOICE_FIELDS, TEXT_FIELDS
+
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 50
+MAX_DB_ID = 2**63 - 1  # ids beyond a BIGINT cannot exist (and would overflow the query)
+
+LeadSort = Literal[
+    "-created_at",
+    "created_at",
+    "-total_score",
+    "total_score",
+    "-last_activity_at",
+    "last_activity_at",
+]
+CompanySort = Literal["-created_at", "name"]
+LeadAction = Literal["created", "updated", "unchanged"]
+
+
+def _text(field: str, description: str = "") -> Any:
+    limit = TEXT_FIELDS[field]
+    return Field(None, description=f"{description} Up to {limit} characters.".strip())
+
+
+def _choice(field: str) -> Any:
+    return Field(None, description="One of: " + ", ".join(CHOICE_FIELDS[field]) + ".")
+
+
+class ErrorOut(Schema):
+    detail: str = Field(description="What went wrong and what to do about it.")
+    errors: dict[str, str] = Field(
+        default_factory=dict, description="Each bad field (dotted path) and what is wrong with it."
+    )
+
+
+class ConsentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: ConsentPurpose
+    granted: bool = Field(True, description="false records a withdrawal.")
+    text_shown: str = Field("", max_length=10_000, description="The exact wording shown.")
+    source: str = Field("", max_length=200, description="Form or page that asked.")
+    ip_address: IPvAnyAddress | None = Field(
+        None,
+        description="The person's IP address, if the caller knows it (e.g. a server-side form "
+        "handler); defaults to the address the API request came from.",
+    )
+
+
+class LeadFieldsIn(Schema):
+    """Every lead field the API accepts; all optional. Unknown fields are rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str | None = Field(None, description="Matched case-insensitively; stored lower-case.")
+    phone: str | None = Field(
+        None, description="Any common format; a number without + needs `country`."
+    )
+    first_name: str | None = _text("first_name")
+    last_name: str | None = _text("last_name")
+    job_title: str | None = _text("job_title", "Seniority is inferred from it when not given.")
+    seniority: str | None = _choice("seniority")
+    department: str | None = _text("department")
+    company: str | None = _text("company", "Company name.")
+    company_domain: str | None = Field(None, description="e.g. example.com")
+    industry: str | None = _text("industry")
+    employee_count: int | str | None = None
+    annual_revenue: Decimal | str | None = None
+    country: str | None = Field(None, description="ISO 3166-1 alpha-2 code, e.g. DE.")
+    region: str | None = _text("region")
+    city: str | None = _text("city")
+    source_channel: str | None = _choice("source_channel")
+    source_detail: str | None = _text("source_detail", "Form, hook, file, ...")
+    campaign: str | None = _text("campaign", "Campaign name; created when new.")
+    utm_source: str | None = _text("utm_source")
+    utm_medium: str | None = _text("utm_medium")
+    utm_campaign: str | None = _text("utm_campaign")
+    utm_term: str | None = _text("utm_term")
+    utm_content: str | None = _text("utm_content")
+    landing_page: str | None = Field(None, description="http(s) URL")
+    referrer_url: str | None = Field(None, description="http(s) URL")
+    lifecycle_stage: str | None = _choice("lifecycle_stage")
+    attributes: dict[str, Any] | None = Field(
+        None, description="Custom attributes (JSON object, up to 8 KB)."
+    )
+
+    def lead_data(self) -> dict[str, Any]:
+        """The fields the client sent, for lead_upsert / lead_update."""
+        return self.model_dump(exclude_unset=True, exclude={"consents"})
+
+
+class LeadIn(LeadFieldsIn):
+    """A lead to create or update (matched by email, then phone). Needs an email or a phone."""
+
+    consents: list[ConsentIn] = Field(default_factory=list, max_length=50)
+
+
+class LeadPatch(LeadFieldsIn):
+    """Fields to change. Values given replace stored ones (the old values stay in the
+    lead's history); fields left out, null or empty are not changed."""
+
+
+class OwnerOut(Schema):
+    id: int
+    username: str
+
+
+class CompanyOut(Schema):
+    id: int
+    name: str
+    domain: str
+    industry: str
+    employee_count: int | None
+    annual_revenue: Decimal | None
+    country: str
+    region: str
+    city: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class LeadOut(Schema):
+    id: int
+    email: str
+    phone: str
+    first_name: str
+    last_name: str
+    job_title: str
+    seniority: str
+    department: str
+    company: CompanyOut | None
+    country: str
+    region: str
+    city: str
+    source_channel: str
+    source_detail: str
+    campaign: str | None = Field(description="Campaign name.")
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    utm_term: str
+    utm_content: str
+    landing_page: str
+    referrer_url: str
+    owner: OwnerOut | None
+    lifecycle_stage: str
+    sales_status: str
+    temperature: str
+    qualification: str
+    fit_score: float
+    engagement_score: float
+    total_score: float
+    predicted_probability: float | None
+    last_activity_at: dt.datetime | None
+    archived: bool
+    attributes: dict[str, Any]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_campaign(obj: Lead) -> str | None:
+        return obj.campaign.name if obj.campaign is not None else None
+
+
+class LeadReceipt(Schema):
+    """What a key without the `read` scope gets back from a write: the id, not the data
+    (an ingest key must not be a way to read leads by submitting their email)."""
+
+    id: int
+    action: LeadAction
+
+
+class LeadPage(Schema):
+    items: list[LeadOut]
+    next: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+class CompanyPage(Schema):
+    items: list[CompanyOut]
+    next: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+class PageQuery(Schema):
+    limit: int = Field(
+        DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Items per page (1 to 500)."
+    )
+    cursor: str | None = Field(
+        None, max_length=1000, description="The `next` value of the previous page."
+    )
+
+
+class LeadListQuery(PageQuery):
+    q: str = Field("", max_length=200, description="Words in name, email, phone or company.")
+    stage: LifecycleStage | None = None
+    temperature: Temperature | None = None
+    qualification: Qualification | None = None
+    owner: int | None = Field(None, ge=1, le=MAX_DB_ID, description="Owner's user id.")
+    unassigned: bool = Field(False, description="Only leads without an owner.")
+    source: Channel | None = Field(None, description="Source channel.")
+    min_score: float | None = Field(None, allow_inf_nan=False)
+    max_score: float | None = Field(None, allow_inf_nan=False)
+    archived: bool = Field(False, description="true lists archived leads instead.")
+    sort: LeadSort = Field("-created_at", description="`-` means descending.")
+
+    @field_validator("max_score")
+    @classmethod
+    def _not_below_min_score(cls, value: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("min_score")
+        if value is not None and low is not None and value < low:
+            raise ValueError(f"must not be less than min_score ({low:g})")
+        return value
+
+
+class CompanyListQuery(PageQuery):
+    q: str = Field("", max_length=200, description="Part of the name or domain.")
+    sort: CompanySort = Field("-created_at", description="Newest first, or by name.")
