@@ -31,6 +31,7 @@ __all__ = ["DemoSummary", "load_demo_data"]
 
 Progress = Callable[[int, int], None]
 _EVENT_FLUSH = 10_000  # events (and transitions) held before each insert
+_PIECE = 1024  # rows per INSERT at most; remainders go in powers of two (see _bulk_insert)
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,7 @@ class _LeadLoader:
 
     def write(self, chunk: Sequence[DemoLead]) -> None:
         rows = [self._lead(d) for d in chunk]
-        Lead.objects.bulk_create(rows, batch_size=self.batch_size)
+        _bulk_insert(Lead, rows, self.batch_size)
         local = {d.index: row.pk for d, row in zip(chunk, rows, strict=True)}
         late = []  # referred by an advocate in this same chunk: known only now
         for d, row in zip(chunk, rows, strict=True):
@@ -350,9 +351,29 @@ class _LeadLoader:
         self._flush(events, transitions)
 
     def _flush(self, events: list[Event], transitions: list[LifecycleTransition]) -> None:
-        Event.objects.bulk_create(events, batch_size=self.batch_size)
-        LifecycleTransition.objects.bulk_create(transitions, batch_size=self.batch_size)
+        _bulk_insert(Event, events, self.batch_size)
+        _bulk_insert(LifecycleTransition, transitions, self.batch_size)
         self.events += len(events)
         self.transitions += len(transitions)
         events.clear()
         transitions.clear()
+
+
+def _bulk_insert[M: models.Model](model: type[M], rows: Sequence[M], batch_size: int) -> None:
+    """`model.objects.bulk_create(rows)` in pieces of a few fixed sizes: `_PIECE` rows (or
+    `batch_size` if smaller), then the remainder in powers of two. The database then sees a
+    handful of distinct INSERT statements instead of one per remainder size: SQLite's
+    per-connection statement cache keeps every distinct statement, and a multi-row INSERT is
+    megabytes of compiled program, so varying sizes made memory grow with every batch."""
+    piece = min(_PIECE, batch_size)
+    manager = model._default_manager
+    start, total = 0, len(rows)
+    while total - start >= piece:
+        manager.bulk_create(rows[start : start + piece], batch_size=piece)
+        start += piece
+    size = 1 << (piece.bit_length() - 1)
+    while start < total:
+        if total - start >= size:
+            manager.bulk_create(rows[start : start + size], batch_size=size)
+            start += size
+        size >>= 1

@@ -829,7 +829,6 @@ _USERS = (
              "Marketing operations"),
 )  # fmt: skip
 _MARKETER = 4
-SALES_REPS = (0, 1, 2, 3)
 
 # US and Canadian numbers stay inside the fictional 555-01XX range.
 _NANP_AREAS = {
