@@ -37,7 +37,9 @@ def main() -> None:
             report, batch_rows=5_000 if quick else 50_000, single_rows=500 if quick else 3000
         )
         print_table(
-            f"lead_upsert throughput, {db}", report.rows, ["path", "rows", "rows_per_s", "vs_raw"]
+            f"lead_upsert throughput, {db}",
+            report.rows,
+            ["path", "rows", "rows_per_s", "vs_raw", "vs_orm_bulk"],
         )
         print("saved", report.save("upsert"))
 

@@ -341,10 +341,8 @@ def _new_state(
         attributes=clean.get("attributes", {}),
         lifecycle_stage=stage,
         last_activity_at=now,
-        source_detail=clean.get("source_detail") or source,
-        created_at=now,
-        updated_at=now,
     )
+    lead.source_detail = lead.source_detail or source
     lead.company = companies.resolve(clean)
     lead.campaign = campaign_for(clean.get("campaign", ""), lead.source_channel)
     setattr(lead, STAGE_TIMESTAMP_FIELD.get(stage, "became_lead_at"), now)

@@ -65,11 +65,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _COUNTRY_CODES = frozenset(c for c in phonenumbers.SUPPORTED_REGIONS if c.isalpha())
 
-# Job-title words that reveal seniority, most senior first (checked in this order).
+# Job-title words that reveal seniority, checked in this order ("Vice President" before
+# "President"; a product owner is not a business owner).
 _SENIORITY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (Seniority.OWNER, re.compile(r"\b(owner|founder|co-?founder|proprietor)\b", re.I)),
-    (Seniority.C_LEVEL, re.compile(r"\b(ceo|cto|cfo|coo|cmo|cio|cro|chief|president)\b", re.I)),
     (Seniority.VP, re.compile(r"\b(vp|svp|evp|vice[ -]president)\b", re.I)),
+    (Seniority.OWNER, re.compile(r"\b(founder|co-?founder|proprietor|(?<!product )owner)\b", re.I)),
+    (Seniority.C_LEVEL, re.compile(r"\b(ceo|cto|cfo|coo|cmo|cio|cro|chief|president)\b", re.I)),
     (Seniority.DIRECTOR, re.compile(r"\b(director|head of)\b", re.I)),
     (Seniority.MANAGER, re.compile(r"\b(manager|lead|supervisor)\b", re.I)),
     (Seniority.SENIOR, re.compile(r"\b(senior|sr\.?|principal|staff)\b", re.I)),

@@ -293,8 +293,8 @@ def _create(
         attributes=clean.get("attributes", {}),
         lifecycle_stage=stage,
         last_activity_at=now,
-        source_detail=clean.get("source_detail") or source,
     )
+    lead.source_detail = lead.source_detail or source
     lead.company = company_resolve(clean)
     lead.campaign = campaign_resolve(clean.get("campaign", ""), channel=lead.source_channel)
     setattr(lead, STAGE_TIMESTAMP_FIELD.get(stage, "became_lead_at"), now)

@@ -234,3 +234,34 @@ def test_transition_records_first_time_at_stage(rep: User) -> None:
     lead.refresh_from_db()
     assert lead.became_sql_at == first_sql
     assert transition_record(lead=lead, to_stage="sql", reason="again") is None
+
+
+def test_source_detail_given_by_the_caller_is_kept() -> None:
+    lead = lead_upsert(
+        data={"email": "ann@example.com", "source_detail": "Spring webinar form"}, source="form"
+    ).lead
+    assert lead.source_detail == "Spring webinar form"
+    assert (
+        lead_upsert(data={"email": "bob@example.com"}, source="form").lead.source_detail == "form"
+    )
+
+
+@pytest.mark.parametrize(
+    ("title", "seniority"),
+    [
+        ("Vice President of Sales", "vp"),
+        ("President", "c_level"),
+        ("Chief Revenue Officer", "c_level"),
+        ("Product Owner", ""),
+        ("Owner", "owner"),
+        ("Co-founder & CTO", "owner"),
+        ("Head of Growth", "director"),
+        ("Marketing Manager", "manager"),
+        ("Senior Engineer", "senior"),
+        ("Marketing Intern", "entry"),
+        ("Engineer", ""),
+    ],
+)
+def test_seniority_is_read_from_the_job_title(title: str, seniority: str) -> None:
+    lead = lead_upsert(data={"email": "t@example.com", "job_title": title}, source="x").lead
+    assert lead.seniority == seniority
