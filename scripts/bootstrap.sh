@@ -27,18 +27,22 @@ find_python() {
       command -v "$cand"; return 0
     fi
   done
-  # 2. pyenv-installed interpreters (whatever pyenv's root is on this machine).
-  if command -v pyenv >/dev/null 2>&1; then
-    local root; root="$(pyenv root 2>/dev/null || true)"
-    for cand in $(ls -d "$root"/versions/*/bin/python3 2>/dev/null | sort -rV); do
-      python_ok "$cand" && { echo "$cand"; return 0; }
-    done
-  fi
-  # 3. uv-managed interpreters.
+  # 2. pyenv-installed interpreters (pyenv's root as pyenv reports it, or its usual places).
+  local roots=("${PYENV_ROOT:-$HOME/.pyenv}")
+  command -v pyenv >/dev/null 2>&1 && roots=("$(pyenv root 2>/dev/null || true)" "${roots[@]}")
+  # 3. uv-managed interpreters (uv's own answer, or its usual data directory).
   if command -v uv >/dev/null 2>&1; then
     cand="$(uv python find '>=3.12' 2>/dev/null || true)"
     [ -n "$cand" ] && python_ok "$cand" && { echo "$cand"; return 0; }
   fi
+  local root candidates=()
+  for root in "${roots[@]}" "${XDG_DATA_HOME:-$HOME/.local/share}/uv/python"; do
+    [ -n "$root" ] || continue
+    candidates+=("$root"/versions/*/bin/python3 "$root"/*/bin/python3)
+  done
+  for cand in $(printf '%s\n' "${candidates[@]}" | sort -rV); do
+    [ -x "$cand" ] && python_ok "$cand" && { echo "$cand"; return 0; }
+  done
   return 1
 }
 
@@ -53,7 +57,13 @@ ensure_uv() {
   echo "$ROOT/.tools/bin/uv"
 }
 
-PY="$(find_python)" || {
+# An environment made by an earlier run keeps its interpreter.
+if [ -x .venv/bin/python ] && [ -z "${LEADBASE_PYTHON:-}" ] && python_ok .venv/bin/python; then
+  PY="$(cd .venv/bin && pwd)/python"
+else
+  PY=""
+fi
+[ -n "$PY" ] || PY="$(find_python)" || {
   say "Leadbase needs Python 3.12 or newer and none was found."
   say "Install one (e.g. 'apt-get install python3.12', 'pyenv install 3.12', or 'uv python install 3.12'),"
   say "or point LEADBASE_PYTHON at it, then run this command again."
