@@ -25,15 +25,24 @@ from leadbase.leads.models import Event, Lead
 from leadbase.leads.services import ConsentInput, lead_upsert, transition_record
 from tests.conftest import PASSWORD, make_user
 
-# Playwright's sync API runs an asyncio event loop in this thread, so Django sees "a running
-# loop" and refuses ORM calls from the test body (SynchronousOnlyOperation). The test makes
-# its ORM calls strictly before or between browser steps, never concurrently, so that check
-# guards nothing here and is switched off for this module's process.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
+# While Playwright's sync API is open it keeps an asyncio event loop "running" in this thread.
+# Django then refuses ORM calls (SynchronousOnlyOperation), and were that check switched off
+# (DJANGO_ALLOW_ASYNC_UNSAFE) it would give those calls a second set of connections, kept for
+# the async context, that no `connections.close_all()` after the browser has closed can see:
+# on PostgreSQL a session left open until the end, so the test database could not be dropped.
+# So every ORM call happens before Playwright starts (`page` requests `seeded`), and a stray
+# one inside the browser block fails loudly instead.
 CHROMIUM = os.environ.get("LEADBASE_CHROMIUM") or shutil.which("chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not CHROMIUM,
+        reason="No Chromium: install Debian's chromium or set LEADBASE_CHROMIUM to one.",
+    ),
+]
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -46,9 +55,14 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-lead-lis
 
 
 @pytest.fixture
-def page() -> Iterator[Page]:
-    if not CHROMIUM:
-        pytest.skip("No Chromium: install Debian's chromium or set LEADBASE_CHROMIUM to one.")
+def seeded(transactional_db: None) -> tuple[User, Lead]:
+    return seed()
+
+
+@pytest.fixture
+def page(seeded: tuple[User, Lead]) -> Iterator[Page]:
+    """A browser page; the data is seeded first, while the ORM may still be used."""
+    assert CHROMIUM
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
@@ -185,7 +199,6 @@ def seed() -> tuple[User, Lead]:
 
 
 def test_sign_in_filter_and_open_a_lead(page: Page, live_server: LiveServer) -> None:
-    seed()
     problems: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
