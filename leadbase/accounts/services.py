@@ -58,10 +58,14 @@ def apikey_authenticate(plain: str) -> ApiKey | None:
     if not plain.startswith(KEY_PREFIX) or plain.count("_") < 2:
         return None
     prefix = plain[len(KEY_PREFIX) :].split("_", 1)[0]
-    api_key = (
-        ApiKey.objects.select_related("user")
-        .filter(prefix=prefix, revoked_at__isnull=True, user__is_active=True)
-        .first()
+    # prefix is unique: no ORDER BY needed (this runs on every API request)
+    api_key = next(
+        iter(
+            ApiKey.objects.select_related("user")
+            .filter(prefix=prefix, revoked_at__isnull=True, user__is_active=True)
+            .order_by()[:1]
+        ),
+        None,
     )
     if api_key is None or not hmac.compare_digest(api_key.digest, _digest(plain)):
         return None

@@ -76,12 +76,9 @@ def lead_list(*, user: User, filters: LeadFilters) -> QuerySet[Lead]:
 def lead_get(*, user: User, lead_id: int) -> Lead | None:
     """The lead if `user` may see it, else None (callers answer 404, never 403, so that a
     rep cannot learn which ids exist)."""
-    return (
-        lead_visible_to(user)
-        .select_related("company", "owner", "campaign")
-        .filter(pk=lead_id)
-        .first()
-    )
+    # by primary key: no ORDER BY needed (this runs on every lead page and API read)
+    found = lead_visible_to(user).select_related("company", "owner", "campaign").filter(pk=lead_id)
+    return next(iter(found.order_by()[:1]), None)
 
 
 @dataclass(frozen=True)
