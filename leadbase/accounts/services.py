@@ -7,11 +7,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from leadbase.core.errors import ValidationFailed
+from leadbase.core.prepared import PreparedValues
 
 from .models import ApiKey, Role, Scope, User
 
@@ -53,20 +56,40 @@ def apikey_create(*, user: User, scopes: str | list[str], name: str = "") -> New
     return NewApiKey(api_key=api_key, plain=plain)
 
 
+_KEY_COLUMNS = tuple(field.attname for field in ApiKey._meta.concrete_fields)
+_USER_COLUMNS = tuple(field.attname for field in User._meta.concrete_fields)
+
+
+def _active_key_values(prefix: str) -> QuerySet[ApiKey, dict[str, Any]]:
+    # prefix is unique: no ORDER BY needed
+    active = ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True, user__is_active=True)
+    user_columns = (f"user__{name}" for name in _USER_COLUMNS)
+    found: QuerySet[ApiKey, dict[str, Any]] = active.order_by().values(*_KEY_COLUMNS, *user_columns)
+    return found[:1]
+
+
+# Compiled once (see core.prepared): this runs on every API request.
+_ACTIVE_KEY = PreparedValues(_active_key_values, prefix=str)
+
+
+def _active_key(prefix: str) -> ApiKey | None:
+    """The unrevoked key with this prefix whose user is active, with its user, read afresh
+    from the database (never cached: revoking a key or deactivating a user acts at once)."""
+    row = _ACTIVE_KEY.first(prefix=prefix)
+    if row is None:
+        return None
+    db = ApiKey.objects.db
+    api_key = ApiKey.from_db(db, _KEY_COLUMNS, [row[name] for name in _KEY_COLUMNS])
+    api_key.user = User.from_db(db, _USER_COLUMNS, [row[f"user__{n}"] for n in _USER_COLUMNS])
+    return api_key
+
+
 def apikey_authenticate(plain: str) -> ApiKey | None:
     """The active key matching `plain` (constant-time compare), with last_used_at refreshed."""
     if not plain.startswith(KEY_PREFIX) or plain.count("_") < 2:
         return None
     prefix = plain[len(KEY_PREFIX) :].split("_", 1)[0]
-    # prefix is unique: no ORDER BY needed (this runs on every API request)
-    api_key = next(
-        iter(
-            ApiKey.objects.select_related("user")
-            .filter(prefix=prefix, revoked_at__isnull=True, user__is_active=True)
-            .order_by()[:1]
-        ),
-        None,
-    )
+    api_key = _active_key(prefix)
     if api_key is None or not hmac.compare_digest(api_key.digest, _digest(plain)):
         return None
     now = timezone.now()

@@ -178,6 +178,33 @@ class LeadOut(Schema):
         return obj.campaign.name if obj.campaign is not None else None
 
 
+def lead_out_from_values(row: dict[str, Any]) -> dict[str, Any]:
+    """What LeadOut serialises for a lead, built from its row of `selectors.LEAD_OUT_VALUES`
+    without model instances or validation (the API's read of one lead is its hottest path;
+    a test checks that both give the same JSON)."""
+    data: dict[str, Any] = {}
+    for name in LeadOut.model_fields:
+        if name == "company":
+            data[name] = (
+                None
+                if row["company_id"] is None
+                else {
+                    field: row["company_id" if field == "id" else f"company__{field}"]
+                    for field in CompanyOut.model_fields
+                }
+            )
+        elif name == "owner":
+            owner_id = row["owner_id"]
+            data[name] = (
+                None if owner_id is None else {"id": owner_id, "username": row["owner__username"]}
+            )
+        elif name == "campaign":
+            data[name] = row["campaign__name"]
+        else:
+            data[name] = row[name]
+    return data
+
+
 class LeadReceipt(Schema):
     """What a key without the `read` scope gets back from a write: the id, not the data
     (an ingest key must not be a way to read leads by submitting their email)."""

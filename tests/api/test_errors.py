@@ -77,7 +77,7 @@ def test_unexpected_error_is_a_json_500_that_reveals_nothing_and_is_logged_once(
     def broken(**kwargs: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(leads_api, "lead_get", broken)
+    monkeypatch.setattr(leads_api, "lead_get_values", broken)
 
     reply = api_as(marketer).get("/leads/1")
 
