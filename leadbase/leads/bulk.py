@@ -1,17 +1,19 @@
 """The batch path of lead_upsert, for imports and other bulk sources.
 
 `lead_upsert_many(rows, source=...)` gives the same outcome as calling `lead_upsert` on each row
-in order (a property test checks it), but with a fixed number of queries per chunk of rows:
-existing leads, companies and campaigns are read in bulk, new rows are inserted with
-bulk_create, changed rows written with bulk_update. A bad row is reported and skipped; it never
-stops the good ones.
+in order (property tests check it), but with a fixed number of queries per chunk of rows:
+existing leads, companies and campaigns are read in bulk, and everything is written with
+leadbase.core.fastinsert (plain rows: no model instances, no SQL compiler). A bad row is
+reported and skipped; it never stops the good ones.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,6 +23,7 @@ from django.utils import timezone
 
 from leadbase.accounts.models import User
 from leadbase.core.errors import ValidationFailed
+from leadbase.core.fastinsert import in_values, insert_rows, update_rows
 
 from .merge_rules import LEAD_FIELDS, plan_merge, search_text_for
 from .models import (
@@ -38,8 +41,7 @@ from .models import (
 from .normalize import company_domain_from_email, normalize_lead_data
 from .services import LEAD_CREATED
 
-CHUNK = 2000  # rows per transaction; also bounds the IN (...) lists sent to the database
-_IN_LIMIT = 900  # SQLite's older builds allow 999 variables per statement
+CHUNK = 5000  # rows per transaction: per-chunk queries and commits amortised, locks held briefly
 
 Action = Literal["created", "updated", "unchanged", "rejected"]
 
@@ -77,59 +79,100 @@ class BatchResult:
         return self.count("rejected")
 
 
-@dataclass
-class _LeadState:
-    """A lead as the batch sees it: an existing row or one to be inserted."""
+_NEVER = 1 << 62
+_LEAD_FIELD_SET = frozenset(LEAD_FIELDS)
+# The attributes of every new lead given none: one object, so the insert converts it once.
+# Never changed in place (plan_merge makes a new dict).
+_NO_ATTRIBUTES: dict[str, Any] = {}
 
-    lead: Lead
+
+@dataclass(eq=False, slots=True)
+class _LeadState:
+    """A lead as the batch sees it: an existing row or one to be inserted. `data` holds its
+    columns by attname (LEAD_FIELDS, a blank one maybe missing; attributes, lifecycle_stage,
+    campaign_id; all a new lead is inserted with); the company is an object (a new one has no
+    id until the companies are written)."""
+
+    data: dict[str, Any]
+    company: Company | None
+    pk: int | None
     is_new: bool
     created_at_row: int  # -1 for leads that existed before the batch
     dirty: set[str] = field(default_factory=set)
     history: list[tuple[str, str, str, str]] = field(default_factory=list)
-    suggest_upto: int = -2  # suggestions consider leads created before this row
+    suggest_upto: int = -2  # suggestions consider leads named as they are before this row
+    named_at_row: int = _NEVER  # first row with a first and last name and a company domain
+    name_key: tuple[int, str, str] | None = None  # (company id, names lower-cased) once known
+
+    def note_named(self, row: int) -> None:
+        """Names and company are only ever filled in, and domains never: once the lead has
+        what suggestions compare (a first and last name, a company domain), it keeps it."""
+        named = self.company and self.company.domain and self.data.get("first_name")
+        if self.named_at_row == _NEVER and named and self.data.get("last_name"):
+            self.named_at_row = row
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _email_domain(values: Mapping[str, Any]) -> str:
+    return company_domain_from_email(values.get("email", ""))
+
+
+# What resolve() may set on a new company (the other columns take their defaults).
+_COMPANY_COLUMNS = ("name", "domain", "industry", "employee_count", "annual_revenue", "country")
 
 
 class _CompanyCache:
-    def __init__(self) -> None:
+    """Companies by domain and by name. New ones are inserted together by flush(), before the
+    leads that point at them; blank firmographics filled on existing ones are written then."""
+
+    def __init__(
+        self, cleaned: Sequence[tuple[int, Mapping[str, Any]]], existing: Sequence[_LeadState]
+    ) -> None:
+        """Loaded with the companies the rows name, and those of the existing leads."""
         self.by_domain: dict[str, Company] = {}
         self.by_name: dict[str, Company] = {}
+        self.new: list[Company] = []
         self.dirty: dict[int, tuple[Company, set[str]]] = {}
-
-    def preload(self, domains: set[str], names: set[str]) -> None:
-        for part in _chunks(sorted(domains), _IN_LIMIT):
-            for company in Company.objects.filter(domain__in=part):
+        domains = {c.get("company_domain") or _email_domain(c) for _, c in cleaned}
+        # A row matched by phone may take the company of the lead's own email.
+        domains |= {_email_domain(s.data) for s in existing}
+        domains.discard("")
+        if domains:
+            # `domain <> ''` spelled out lets SQLite use the partial unique index on domain.
+            matches = Company.objects.filter(domain__in=in_values(Company, "domain", domains))
+            for company in matches.exclude(domain=""):
                 self.by_domain[company.domain] = company
-        lowered = sorted({name.lower() for name in names})
-        for part in _chunks(lowered, _IN_LIMIT):
+        if names := {c["company"].lower() for _, c in cleaned if "company" in c}:
             matches = (
                 Company.objects.annotate(lname=Lower("name"))
-                .filter(domain="", lname__in=part)
+                .filter(domain="", lname__in=in_values(Company, "name", names))
                 .order_by("id")
             )
             for company in matches:
                 self.by_name.setdefault(company.name.lower(), company)
+        # One object per company, so a value filled in by one row is seen by the rows after.
+        known = {c.pk: c for c in [*self.by_domain.values(), *self.by_name.values()]}
+        wanted = {s.data["company_id"] for s in existing} - {None, *known}
+        known.update(Company.objects.in_bulk(sorted(wanted)))
+        for state in existing:
+            if state.data["company_id"] is not None:
+                state.company = known[state.data["company_id"]]
 
     def resolve(self, clean: Mapping[str, Any]) -> Company | None:
-        """Mirror of services.company_resolve, against the cache (new companies saved now)."""
-        domain = clean.get("company_domain") or company_domain_from_email(clean.get("email", ""))
+        """Mirror of services.company_resolve, against the cache."""
+        domain = clean.get("company_domain") or _email_domain(clean)
         name = clean.get("company", "")
         if not domain and not name:
             return None
         if domain:
             company = self.by_domain.get(domain)
             if company is None:
-                company = Company.objects.create(domain=domain, name=name)
-                self.by_domain[domain] = company
+                company = self.by_domain[domain] = Company(domain=domain, name=name)
+                self.new.append(company)
         else:
             company = self.by_name.get(name.lower())
             if company is None:
-                company = Company.objects.create(name=name)
-                self.by_name[name.lower()] = company
+                company = self.by_name[name.lower()] = Company(name=name)
+                self.new.append(company)
         fills = {
             "name": name,
             "industry": clean.get("industry", ""),
@@ -140,12 +183,23 @@ class _CompanyCache:
         for key, value in fills.items():
             if value not in ("", None) and not getattr(company, key):
                 setattr(company, key, value)
-                self.dirty.setdefault(company.pk, (company, set()))[1].add(key)
+                if company.pk is not None:
+                    self.dirty.setdefault(company.pk, (company, set()))[1].add(key)
         return company
 
     def flush(self) -> None:
+        ids = insert_rows(
+            Company,
+            [{k: getattr(c, k) for k in _COMPANY_COLUMNS} for c in self.new],
+            return_ids=True,
+        )
+        for company, pk in zip(self.new, ids, strict=True):
+            company.pk = pk
+        self.new.clear()
         by_fields: dict[frozenset[str], list[Company]] = defaultdict(list)
+        now = timezone.now()  # bulk_update leaves auto_now fields alone
         for company, changed in self.dirty.values():
+            company.updated_at = now
             by_fields[frozenset(changed)].append(company)
         for fields, companies in by_fields.items():
             Company.objects.bulk_update(companies, [*sorted(fields), "updated_at"])
@@ -163,12 +217,27 @@ def lead_upsert_many(
     """Upsert every row; rows are processed in order, in chunks of CHUNK per transaction."""
     result = BatchResult()
     for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        with transaction.atomic():
-            result.outcomes.extend(_upsert_chunk(chunk, start, source, actor, at))
+        with _cyclic_gc_paused():
+            result.outcomes.extend(
+                _upsert_chunk(rows[start : start + CHUNK], start, source, actor, at)
+            )
         if progress is not None:
             progress(min(start + CHUNK, len(rows)), len(rows))
     return result
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """A chunk allocates tens of thousands of small objects and no reference cycles; left
+    on, the cyclic collector walks the whole heap for them (tens of ms, for nothing).
+    Reference counting still frees everything; the collector runs again afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _upsert_chunk(
@@ -178,153 +247,165 @@ def _upsert_chunk(
     actor: User | None,
     at: dt.datetime | None,
 ) -> list[RowOutcome]:
-    now = at or timezone.now()
     outcomes: dict[int, RowOutcome] = {}
     cleaned: list[tuple[int, dict[str, Any]]] = []
-    for i, row in enumerate(rows):
+    for i, row in enumerate(rows):  # before the transaction: no lock is held meanwhile
         try:
             cleaned.append((i, normalize_lead_data(row)))
         except ValidationFailed as exc:
             outcomes[i] = RowOutcome(
                 index=offset + i, action="rejected", errors=exc.fields, message=exc.message
             )
+    with transaction.atomic():
+        states = _upsert_clean(cleaned, source, actor, at or timezone.now())
+    for i, (state, action) in states.items():
+        outcomes[i] = RowOutcome(index=offset + i, action=action, lead_id=state.pk)
+    return [outcomes[i] for i in sorted(outcomes)]
 
-    emails = {c["email"] for _, c in cleaned if "email" in c}
-    phones = {c["phone"] for _, c in cleaned if "phone" in c}
-    by_email: dict[str, _LeadState] = {}
-    by_phone: dict[str, list[_LeadState]] = defaultdict(list)
-    existing: dict[int, _LeadState] = {}
-    for values, key in ((sorted(emails), "email__in"), (sorted(phones), "phone__in")):
-        for part in _chunks(values, _IN_LIMIT):
-            for lead in Lead.objects.select_for_update().filter(**{key: part}).order_by("id"):
-                if lead.pk not in existing:
-                    existing[lead.pk] = _LeadState(lead=lead, is_new=False, created_at_row=-1)
-    company_of = Company.objects.in_bulk(
-        sorted({s.lead.company_id for s in existing.values() if s.lead.company_id is not None})
-    )
-    for state in sorted(existing.values(), key=lambda s: s.lead.pk):
-        if state.lead.company_id is not None:
-            state.lead.company = company_of[state.lead.company_id]
-        if state.lead.email:
-            by_email[state.lead.email] = state
-        if state.lead.phone:
-            by_phone[state.lead.phone].append(state)
 
-    companies = _CompanyCache()
-    domains = {
-        c.get("company_domain") or company_domain_from_email(c.get("email", "")) for _, c in cleaned
-    }
-    companies.preload(
-        {d for d in domains if d}, {c["company"] for _, c in cleaned if "company" in c}
-    )
+def _upsert_clean(
+    cleaned: Sequence[tuple[int, dict[str, Any]]],
+    source: str,
+    actor: User | None,
+    now: dt.datetime,
+) -> dict[int, tuple[_LeadState, Action]]:
+    """The cleaned rows matched, merged and written; the lead and action of each row."""
+    existing = _load_existing(cleaned)
+    index = _Index(existing)
+    companies = _CompanyCache(cleaned, existing)
+    for state in existing:
+        state.note_named(-1)
     campaign_names = {c["campaign"] for _, c in cleaned if "campaign" in c}
     campaigns = {c.name: c for c in Campaign.objects.filter(name__in=sorted(campaign_names))}
 
     def campaign_for(name: str, channel: str) -> Campaign | None:
-        if not name:
-            return None
-        if name not in campaigns:
+        if name and name not in campaigns:
             campaigns[name] = Campaign.objects.create(
                 name=name, channel=channel or "other", utm_campaign=name
             )
-        return campaigns[name]
+        return campaigns.get(name)
 
     states_in_order: list[_LeadState] = []
     row_state: dict[int, tuple[_LeadState, Action]] = {}
     for i, clean in cleaned:
-        matched = _match(clean, by_email, by_phone)
-        if matched is None:
+        state_or_none = index.match(clean)
+        if state_or_none is None:
             state = _new_state(clean, i, source, now, companies, campaign_for)
             states_in_order.append(state)
-            if state.lead.email:
-                by_email[state.lead.email] = state
-            if state.lead.phone:
-                by_phone[state.lead.phone].append(state)
             row_state[i] = (state, "created")
-            continue
-        state = matched
-        row_state[i] = (state, _apply_update(state, clean, i, companies, campaign_for))
-        # A filled email or phone makes the lead findable by it for the rows that follow.
-        if state.lead.email and state.lead.email not in by_email:
-            by_email[state.lead.email] = state
-        if state.lead.phone and state not in by_phone[state.lead.phone]:
-            by_phone[state.lead.phone].append(state)
-            by_phone[state.lead.phone].sort(key=_id_order)
+        else:
+            state = state_or_none
+            row_state[i] = (state, _apply_update(state, clean, i, companies, campaign_for))
+        index.add(state)
 
-    new_leads = [s.lead for s in states_in_order]
-    Lead.objects.bulk_create(new_leads, batch_size=500)
     companies.flush()
-    changed = [s for s in existing.values() if s.dirty]
-    by_fields: dict[frozenset[str], list[Lead]] = defaultdict(list)
-    for state in changed:
-        state.lead.search_text = _search_text(state.lead)
-        by_fields[frozenset(state.dirty)].append(state.lead)
-    for fields, leads in by_fields.items():
-        Lead.objects.bulk_update(leads, [*sorted(fields), "search_text", "updated_at"], 500)
-
-    transitions: list[LifecycleTransition] = []
-    events: list[Event] = []
-    history: list[LeadChange] = []
-    for state in states_in_order:
-        lead = state.lead
-        transitions.append(
-            LifecycleTransition(
-                lead=lead,
-                kind=TransitionKind.STAGE,
-                from_value="",
-                to_value=lead.lifecycle_stage,
-                at=now,
-                reason=f"created from {source}",
-                actor=actor,
-                actor_label="user" if actor else source,
-            )
-        )
-        events.append(
-            Event(
-                lead=lead,
-                type=LEAD_CREATED,
-                occurred_at=now,
-                source=source[:64],
-                properties={"source": source, "channel": lead.source_channel},
-            )
-        )
-    for state in [*existing.values(), *states_in_order]:
-        history.extend(
-            LeadChange(
-                lead=state.lead, field=f, old_value=o, new_value=n, kind=k, source=source, at=now
-            )
-            for f, o, n, k in state.history
-        )
-    LifecycleTransition.objects.bulk_create(transitions, batch_size=1000)
-    Event.objects.bulk_create(events, batch_size=1000)
-    LeadChange.objects.bulk_create(history, batch_size=1000)
-    _suggest(list(existing.values()) + states_in_order)
-
-    for i, (state, action) in row_state.items():
-        outcomes[i] = RowOutcome(index=offset + i, action=action, lead_id=state.lead.pk)
-    return [outcomes[i] for i in sorted(outcomes)]
+    states = [*existing, *states_in_order]
+    stored = _stored_names(states)  # read before the batch writes: the other leads
+    _write(existing, states_in_order, source, actor, now)
+    _suggest(states, stored)
+    return row_state
 
 
-def _id_order(state: _LeadState) -> tuple[int, int]:
-    """Leads in the order of their ids: existing ones first, then new ones as created."""
-    return (1, state.created_at_row) if state.is_new else (0, state.lead.pk)
+_LOADED = ("id", *LEAD_FIELDS, "attributes", "lifecycle_stage", "company_id", "campaign_id")
 
 
-def _match(
-    clean: Mapping[str, Any],
-    by_email: Mapping[str, _LeadState],
-    by_phone: Mapping[str, list[_LeadState]],
-) -> _LeadState | None:
-    """Same rule as services._find_existing: email first, then a phone whose lead has no
-    different email (lowest id first; leads new in this batch after existing ones)."""
-    email = clean.get("email", "")
-    if email and email in by_email:
-        return by_email[email]
-    phone = clean.get("phone", "")
-    for state in by_phone.get(phone, []) if phone else []:
-        if not email or not state.lead.email or state.lead.email == email:
-            return state
-    return None
+def _load_existing(cleaned: Sequence[tuple[int, dict[str, Any]]]) -> list[_LeadState]:
+    """The leads the rows may match, locked, in id order: by email, then by the phones of
+    the rows whose email matched none of those (only they may be matched by phone)."""
+    found: dict[int, dict[str, Any]] = {}
+
+    def load(key: str, values: set[str]) -> None:
+        if values:
+            # `email <> ''` spelled out lets SQLite use the partial unique index on email.
+            query = Lead.objects.filter(**{f"{key}__in": in_values(Lead, key, values)})
+            query = query.exclude(**{key: ""}).order_by().select_for_update()
+            for row in query.values_list(*_LOADED):
+                found.setdefault(row[0], dict(zip(_LOADED, row, strict=True)))
+
+    load("email", {c["email"] for _, c in cleaned if "email" in c})
+    stored = {data["email"] for data in found.values()}
+    load("phone", {c["phone"] for _, c in cleaned if "phone" in c and c.get("email") not in stored})
+    return [_LeadState(data, None, pk, False, -1) for pk, data in sorted(found.items())]
+
+
+def _write(
+    existing: Sequence[_LeadState],
+    new: Sequence[_LeadState],
+    source: str,
+    actor: User | None,
+    now: dt.datetime,
+) -> None:
+    """Insert the new leads with their creation transition and event, update the changed
+    ones, and record every lead's history rows."""
+    for state in [*new, *existing]:
+        state.data["company_id"] = state.company.pk if state.company else None
+    ids = insert_rows(Lead, [s.data for s in new], return_ids=True)
+    for state, pk in zip(new, ids, strict=True):
+        state.pk = pk
+
+    by_fields: dict[tuple[str, ...], list[list[Any]]] = defaultdict(list)
+    for state in (s for s in existing if s.dirty):
+        names = tuple(sorted(_ATTNAME.get(name, name) for name in state.dirty))
+        values = [state.data[n] for n in (*names, "search_text")]
+        by_fields[names].append([state.pk, *values])
+    for names, values in by_fields.items():
+        update_rows(Lead, [*names, "search_text", "updated_at"], values)
+
+    actor_id, label = (actor.pk, "user") if actor else (None, source)
+    transition = {"kind": TransitionKind.STAGE.value, "at": now, "actor_id": actor_id}
+    transition |= {"reason": f"created from {source}", "actor_label": label}
+    event = {"type": LEAD_CREATED, "occurred_at": now, "source": source[:64]}
+    transitions = [
+        {**transition, "lead_id": s.pk, "to_value": s.data["lifecycle_stage"]} for s in new
+    ]
+    properties: dict[str, dict[str, str]] = {}  # one object per channel: converted once
+    events = []
+    for state in new:
+        channel = state.data.get("source_channel", "")
+        same = properties.setdefault(channel, {"source": source, "channel": channel})
+        events.append({**event, "lead_id": state.pk, "properties": same})
+    history = [
+        {"lead_id": s.pk, "field": f, "old_value": o, "new_value": n, "kind": k}
+        | {"source": source, "at": now}
+        for s in [*existing, *new]
+        for f, o, n, k in s.history
+    ]
+    insert_rows(LifecycleTransition, transitions)
+    insert_rows(Event, events)
+    insert_rows(LeadChange, history)
+
+
+_ATTNAME = {"company": "company_id", "campaign": "campaign_id"}
+
+
+class _Index:
+    """The leads rows are matched against: services._find_existing's rule, email first, then
+    a phone whose lead has no different email (lowest id first; leads new in this batch come
+    after existing ones, in the order they were created)."""
+
+    def __init__(self, existing: Sequence[_LeadState]) -> None:
+        self.by_email: dict[str, _LeadState] = {}
+        self.by_phone: dict[str, list[_LeadState]] = defaultdict(list)
+        for state in existing:  # in id order
+            self.add(state)
+
+    def add(self, state: _LeadState) -> None:
+        """A filled email or phone makes the lead findable by it for the rows that follow."""
+        email, phone = state.data.get("email", ""), state.data.get("phone", "")
+        if email and email not in self.by_email:
+            self.by_email[email] = state
+        if phone and state not in (same := self.by_phone[phone]):
+            same.append(state)
+            same.sort(key=lambda s: (1, s.created_at_row) if s.is_new else (0, s.pk or 0))
+
+    def match(self, clean: Mapping[str, Any]) -> _LeadState | None:
+        email = clean.get("email", "")
+        if email and email in self.by_email:
+            return self.by_email[email]
+        for state in self.by_phone.get(clean.get("phone", ""), ()):
+            if not email or state.data.get("email", "") in ("", email):
+                return state
+        return None
 
 
 def _new_state(
@@ -335,19 +416,22 @@ def _new_state(
     companies: _CompanyCache,
     campaign_for: Callable[[str, str], Campaign | None],
 ) -> _LeadState:
-    stage = clean.get("lifecycle_stage") or LifecycleStage.LEAD
-    lead = Lead(
-        **{name: clean[name] for name in LEAD_FIELDS if name in clean},
-        attributes=clean.get("attributes", {}),
-        lifecycle_stage=stage,
-        last_activity_at=now,
-    )
-    lead.source_detail = lead.source_detail or source
-    lead.company = companies.resolve(clean)
-    lead.campaign = campaign_for(clean.get("campaign", ""), lead.source_channel)
-    setattr(lead, STAGE_TIMESTAMP_FIELD.get(stage, "became_lead_at"), now)
-    lead.search_text = _search_text(lead)
-    return _LeadState(lead=lead, is_new=True, created_at_row=row, suggest_upto=row)
+    """What services._create writes, as a row for insert_rows."""
+    stage = clean.get("lifecycle_stage") or LifecycleStage.LEAD.value
+    # Blank fields are left out: the insert gives them the column default, "".
+    data = {name: value for name, value in clean.items() if name in _LEAD_FIELD_SET}
+    data["attributes"] = clean.get("attributes", _NO_ATTRIBUTES)
+    data["lifecycle_stage"] = stage
+    data["last_activity_at"] = now
+    data["source_detail"] = clean.get("source_detail") or source
+    company = companies.resolve(clean)
+    campaign = campaign_for(clean.get("campaign", ""), data.get("source_channel", ""))
+    data["campaign_id"] = campaign.pk if campaign else None
+    data[STAGE_TIMESTAMP_FIELD.get(stage, "became_lead_at")] = now
+    state = _LeadState(data, company, pk=None, is_new=True, created_at_row=row, suggest_upto=row)
+    data["search_text"] = _search_text(state)
+    state.note_named(row)
+    return state
 
 
 def _apply_update(
@@ -357,92 +441,111 @@ def _apply_update(
     companies: _CompanyCache,
     campaign_for: Callable[[str, str], Campaign | None],
 ) -> Action:
-    lead = state.lead
-    current: dict[str, Any] = {name: getattr(lead, name) for name in LEAD_FIELDS}
-    current["attributes"] = lead.attributes
+    data = state.data
+    current: dict[str, Any] = {name: data.get(name, "") for name in LEAD_FIELDS}
+    current["attributes"] = data["attributes"]
     plan = plan_merge(current, clean, overwrite=False)
-    for name, value in plan.updates.items():
-        setattr(lead, name, value)
+    data.update(plan.updates)
     touched = set(plan.updates)
     has_company_input = any(
         k in clean for k in ("company", "company_domain", "industry", "employee_count")
     )
-    if (
-        lead.company_id is None
-        and lead.company is None
-        and (has_company_input or "email" in plan.filled)
-    ):
-        company = companies.resolve({**clean, "email": lead.email})
+    if state.company is None and (has_company_input or "email" in plan.filled):
+        company = companies.resolve({**clean, "email": data.get("email", "")})
         if company is not None:
-            lead.company = company
+            state.company = company
             touched.add("company")
             plan.filled.append("company")
-    if lead.campaign_id is None and lead.campaign is None and clean.get("campaign"):
-        lead.campaign = campaign_for(clean["campaign"], lead.source_channel)
+    if data["campaign_id"] is None and clean.get("campaign"):
+        campaign = campaign_for(clean["campaign"], data.get("source_channel", ""))
+        data["campaign_id"] = campaign.pk if campaign else None
         touched.add("campaign")
         plan.filled.append("campaign")
-    if clean.get("lifecycle_stage") and clean["lifecycle_stage"] != lead.lifecycle_stage:
+    if clean.get("lifecycle_stage") and clean["lifecycle_stage"] != data["lifecycle_stage"]:
         plan.history.append(
-            ("lifecycle_stage", lead.lifecycle_stage, clean["lifecycle_stage"], "conflict_kept")
+            ("lifecycle_stage", data["lifecycle_stage"], clean["lifecycle_stage"], "conflict_kept")
         )
-    if touched and state.is_new:
-        lead.search_text = _search_text(lead)
+    if touched:  # as lead_upsert does, with the company as it is at this row
+        data["search_text"] = _search_text(state)
     state.dirty |= touched
     state.history.extend(plan.history)
     if plan.filled:
         state.suggest_upto = row
+    state.note_named(row)
     return "updated" if (touched or plan.history) else "unchanged"
 
 
-def _search_text(lead: Lead) -> str:
+def _search_text(state: _LeadState) -> str:
+    data = state.data
     return search_text_for(
-        first_name=lead.first_name,
-        last_name=lead.last_name,
-        email=lead.email,
-        phone=lead.phone,
-        company_name=lead.company.name if lead.company else "",
+        first_name=data.get("first_name", ""),
+        last_name=data.get("last_name", ""),
+        email=data.get("email", ""),
+        phone=data.get("phone", ""),
+        company_name=state.company.name if state.company else "",
     )
 
 
-def _suggest(states: Sequence[_LeadState]) -> None:
-    """Same-name-at-same-company-domain suggestions, as lead_upsert makes them one row at a
-    time: a lead is compared with the leads that existed when its row was processed."""
-    wanted = [
-        s
-        for s in states
-        if s.suggest_upto > -2
-        and s.lead.first_name
-        and s.lead.last_name
-        and s.lead.company is not None
-        and s.lead.company.domain
+def _stored_names(states: Sequence[_LeadState]) -> list[tuple[int, tuple[int, str, str]]]:
+    """Sets the name key of the batch's named leads (their companies have ids by now); gives
+    (id, name key) of the other stored leads at the companies of those that may get
+    suggestions."""
+    for state in states:
+        if state.named_at_row != _NEVER and state.company is not None:
+            first, last = state.data["first_name"], state.data["last_name"]
+            state.name_key = (state.company.pk, first.lower(), last.lower())
+    company_ids = {s.name_key[0] for s in states if s.suggest_upto > -2 and s.name_key}
+    if not company_ids:
+        return []
+    query = Lead.objects.filter(company_id__in=in_values(Lead, "company_id", company_ids))
+    if in_batch := [s.pk for s in states if s.pk is not None]:
+        query = query.exclude(pk__in=in_values(Lead, "id", in_batch))
+    rows = query.exclude(first_name="").exclude(last_name="").order_by()
+    return [
+        (pk, (company_id, first.lower(), last.lower()))
+        for pk, company_id, first, last in rows.values_list(
+            "pk", "company_id", "first_name", "last_name"
+        )
     ]
+
+
+def _suggest(
+    states: Sequence[_LeadState], stored: Sequence[tuple[int, tuple[int, str, str]]]
+) -> None:
+    """Same-name-at-same-company-domain suggestions, as lead_upsert makes them one row at a
+    time: a lead is compared with the leads that had that name and company when its last
+    row that filled something in was processed (the 10 newest, like lead_upsert)."""
+    wanted = [s for s in states if s.suggest_upto > -2 and s.name_key]
     if not wanted:
         return
-    created_row = {s.lead.pk: s.created_at_row for s in states}
-    company_ids = sorted({s.lead.company_id for s in wanted if s.lead.company_id is not None})
+    named = [*stored, *((s.pk or 0, s.name_key) for s in states if not s.is_new and s.name_key)]
     groups: dict[tuple[int, str, str], list[int]] = defaultdict(list)
-    for part in _chunks(company_ids, _IN_LIMIT):
-        rows = (
-            Lead.objects.filter(company_id__in=part)
-            .exclude(first_name="")
-            .exclude(last_name="")
-            .order_by("id")
-            .values_list("pk", "company_id", "first_name", "last_name")
-        )
-        for pk, company_id, first, last in rows:
-            groups[(company_id, first.lower(), last.lower())].append(pk)
-    suggestions = []
+    for pk, key in sorted(named):
+        groups[key].append(pk)
+    for state in states:  # new leads have the highest ids, in the order they were created
+        if state.is_new and state.name_key:
+            groups[state.name_key].append(state.pk or 0)
+    named_at_row = {s.pk: s.named_at_row for s in states}
+    for_new: list[dict[str, Any]] = []
+    for_existing: list[dict[str, Any]] = []
     for state in wanted:
-        lead = state.lead
-        assert lead.company_id is not None
-        key = (lead.company_id, lead.first_name.lower(), lead.last_name.lower())
-        for other in groups.get(key, [])[:10]:
-            if other != lead.pk and created_row.get(other, -1) < state.suggest_upto:
-                suggestions.append(
-                    DuplicateSuggestion(
-                        lead=lead,
-                        candidate_id=other,
-                        reason=f"same name at {lead.company.domain}" if lead.company else "",
-                    )
-                )
-    DuplicateSuggestion.objects.bulk_create(suggestions, ignore_conflicts=True)
+        assert state.company is not None and state.name_key is not None
+        reason = f"same name at {state.company.domain}"
+        others = [
+            other
+            for other in groups[state.name_key]
+            if other != state.pk and named_at_row.get(other, -1) < state.suggest_upto
+        ]
+        made = for_new if state.is_new else for_existing
+        made += [{"lead_id": state.pk, "candidate_id": o, "reason": reason} for o in others[-10:]]
+    # Nobody else can have suggested anything for a lead this transaction just created.
+    insert_rows(DuplicateSuggestion, for_new)
+    if for_existing:
+        lead_ids = in_values(DuplicateSuggestion, "lead_id", {s["lead_id"] for s in for_existing})
+        made_before = DuplicateSuggestion.objects.filter(lead_id__in=lead_ids).order_by()
+        pairs = set(made_before.values_list("lead_id", "candidate_id"))
+        insert_rows(
+            DuplicateSuggestion,
+            [s for s in for_existing if (s["lead_id"], s["candidate_id"]) not in pairs],
+            ignore_conflicts=True,  # one made since by another transaction
+        )

@@ -11,9 +11,11 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+import email_validator
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
@@ -80,6 +82,8 @@ _SENIORITY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 def clean_text(value: Any) -> str:
     """Unicode NFC, control characters removed, whitespace collapsed."""
+    if type(value) is str and value.isascii() and value.isprintable():
+        return " ".join(value.split())  # already NFC, no control characters
     text = unicodedata.normalize("NFC", str(value))
     text = _CONTROL.sub(" ", text)
     return " ".join(text.split())
@@ -87,9 +91,57 @@ def clean_text(value: Any) -> str:
 
 def normalize_email(raw: str) -> str:
     """The address as Leadbase stores and compares it: whole address lower-cased (so
-    Ann@Example.COM and ann@example.com are one lead), domain in its Unicode form."""
-    result = validate_email(raw.strip(), check_deliverability=False)
-    return result.normalized.lower()
+    Ann@Example.COM and ann@example.com are one lead), domain in its Unicode form.
+
+    That is `validate_email(raw.strip(), check_deliverability=False).normalized.lower()`.
+    A plain ASCII address (a dot-atom before the @) takes a short cut with the same result:
+    email_validator accepts such a part before the @ as it is, so only the domain needs
+    checking, and that is done once per domain. Anything else goes to the full validator.
+    """
+    text = raw.strip()
+    if (match := _PLAIN_EMAIL.match(text)) is not None:
+        local, domain_part = match.groups()
+        domain = _email_domain(
+            domain_part,
+            email_validator.TEST_ENVIRONMENT,
+            email_validator.GLOBALLY_DELIVERABLE,
+            tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES),
+        )
+        if (
+            domain is not None
+            and (len(local) <= _LOCAL_PART_MAX or not email_validator.STRICT)
+            and len(local) + domain[2] <= _EMAIL_MAX
+        ):
+            return f"{local}@{domain[0]}".lower()
+    return validate_email(text, check_deliverability=False).normalized.lower()
+
+
+# RFC 5322 dot-atom (email_validator's DOT_ATOM_TEXT) before the @, ASCII hostname after it.
+_ATEXT = r"a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~"
+_PLAIN_EMAIL = re.compile(rf"([{_ATEXT}]+(?:\.[{_ATEXT}]+)*)@([a-zA-Z0-9.-]+)\Z")
+_LOCAL_PART_MAX = 64  # octets before the @, checked only in email_validator's strict mode
+_EMAIL_MAX = 254  # octets of the whole address, as given, normalised, and in IDNA ASCII
+
+
+@lru_cache(maxsize=4096)
+def _email_domain(
+    domain_part: str, test_environment: bool, globally_deliverable: bool, special: tuple[str, ...]
+) -> tuple[str, str, int] | None:
+    """(normalised domain, IDNA ASCII domain, octets the address takes besides the part before
+    the @) for a domain email_validator accepts; None for any other (the full validator then
+    gives the error). The arguments after the first are the validator settings it depends on."""
+    del special  # part of the cache key only: validate_email reads the module's list
+    try:
+        result = validate_email(
+            f"a@{domain_part}",
+            check_deliverability=False,
+            test_environment=test_environment,
+            globally_deliverable=globally_deliverable,
+        )
+    except EmailNotValidError:
+        return None
+    longest = max(len(domain_part), len(result.domain.encode()), len(result.ascii_domain or ""))
+    return result.domain, result.ascii_domain or "", 1 + longest
 
 
 def normalize_phone(raw: str, *, country: str = "") -> str:
@@ -123,6 +175,7 @@ def normalize_domain(raw: str) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)
 def seniority_from_title(title: str) -> str:
     for level, pattern in _SENIORITY_WORDS:
         if pattern.search(title):
@@ -136,7 +189,11 @@ def email_domain(email: str) -> str:
 
 def company_domain_from_email(email: str) -> str:
     """The company's domain taken from a work address; empty for personal mailboxes."""
-    domain = email_domain(email)
+    return _company_domain(email_domain(email))
+
+
+@lru_cache(maxsize=4096)
+def _company_domain(domain: str) -> str:
     if not domain or is_personal_domain(domain):
         return ""
     try:
@@ -153,9 +210,9 @@ def normalize_lead_data(data: Mapping[str, Any]) -> dict[str, Any]:
     """
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
-    unknown = sorted(k for k in data if k not in ACCEPTED_FIELDS)
-    for key in unknown:
-        errors[key] = "is not a lead field (put custom data under 'attributes')"
+    if not ACCEPTED_FIELDS.issuperset(data):
+        for key in sorted(k for k in data if k not in ACCEPTED_FIELDS):
+            errors[key] = "is not a lead field (put custom data under 'attributes')"
 
     def present(key: str) -> Any:
         value = data.get(key)
@@ -183,7 +240,7 @@ def normalize_lead_data(data: Mapping[str, Any]) -> dict[str, Any]:
             errors["phone"] = str(exc)
 
     for key, limit in TEXT_FIELDS.items():
-        if (raw := present(key)) is None:
+        if key not in data or (raw := present(key)) is None:
             continue
         if not isinstance(raw, (str, int, float)):
             errors[key] = "must be text"
@@ -195,7 +252,7 @@ def normalize_lead_data(data: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = text
 
     for key in URL_FIELDS:
-        if (raw := present(key)) is None:
+        if key not in data or (raw := present(key)) is None:
             continue
         url = str(raw).strip()
         parts = urlsplit(url)
@@ -207,7 +264,7 @@ def normalize_lead_data(data: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = url
 
     for key, allowed in CHOICE_FIELDS.items():
-        if (raw := present(key)) is None:
+        if key not in data or (raw := present(key)) is None:
             continue
         value = clean_text(raw).lower().replace(" ", "_").replace("-", "_")
         if value not in allowed:
@@ -217,13 +274,13 @@ def normalize_lead_data(data: Mapping[str, Any]) -> dict[str, Any]:
     if "seniority" not in out and (inferred := seniority_from_title(out.get("job_title", ""))):
         out["seniority"] = inferred
 
-    if (raw := present("company_domain")) is not None:
+    if "company_domain" in data and (raw := present("company_domain")) is not None:
         try:
             out["company_domain"] = normalize_domain(str(raw))
         except ValueError as exc:
             errors["company_domain"] = str(exc)
 
-    if (raw := present("employee_count")) is not None:
+    if "employee_count" in data and (raw := present("employee_count")) is not None:
         try:
             count = int(str(raw).replace(",", "").strip())
             if count < 0 or count > 10_000_000:
@@ -231,7 +288,7 @@ def normalize_lead_data(data: Mapping[str, Any]) -> dict[str, Any]:
             out["employee_count"] = count
         except ValueError:
             errors["employee_count"] = "must be a whole number between 0 and 10,000,000"
-    if (raw := present("annual_revenue")) is not None:
+    if "annual_revenue" in data and (raw := present("annual_revenue")) is not None:
         try:
             revenue = Decimal(str(raw).replace(",", "").strip())
             if not revenue.is_finite() or revenue < 0 or revenue >= Decimal("1e14"):

@@ -80,7 +80,10 @@ def company_resolve(clean: Mapping[str, Any]) -> Company | None:
     if not domain and not name:
         return None
     if domain:
-        company, _ = Company.objects.get_or_create(domain=domain, defaults={"name": name})
+        # `.exclude(domain="")` lets SQLite use the partial unique index on domain
+        company, _ = Company.objects.exclude(domain="").get_or_create(
+            domain=domain, defaults={"name": name}
+        )
     else:
         company = Company.objects.filter(domain="", name__iexact=name).first() or (
             Company.objects.create(name=name)
@@ -111,7 +114,8 @@ def campaign_resolve(name: str, *, channel: str = "") -> Campaign | None:
 
 def _find_existing(clean: Mapping[str, Any]) -> tuple[Lead | None, Literal["email", "phone", ""]]:
     if email := clean.get("email"):
-        lead = Lead.objects.select_for_update().filter(email=email).first()
+        # `.exclude(email="")` lets SQLite use the partial unique index on email
+        lead = Lead.objects.select_for_update().exclude(email="").filter(email=email).first()
         if lead is not None:
             return lead, "email"
     if phone := clean.get("phone"):
