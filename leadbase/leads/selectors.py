@@ -11,6 +11,7 @@ from django.db.models import F, OrderBy, Q, QuerySet
 from leadbase.accounts.models import Role, User
 from leadbase.core.prepared import PreparedValues
 
+from .merge_rules import LEAD_FIELDS
 from .models import Company, Event, Lead, LifecycleTransition
 
 SORTS: dict[str, tuple[OrderBy, ...]] = {
@@ -85,25 +86,7 @@ def lead_get(*, user: User, lead_id: int) -> Lead | None:
 # The columns of LeadOut (leads.schemas), for lead_get_values.
 LEAD_OUT_VALUES = (
     "id",
-    "email",
-    "phone",
-    "first_name",
-    "last_name",
-    "job_title",
-    "seniority",
-    "department",
-    "country",
-    "region",
-    "city",
-    "source_channel",
-    "source_detail",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "landing_page",
-    "referrer_url",
+    *LEAD_FIELDS,
     "lifecycle_stage",
     "sales_status",
     "temperature",
