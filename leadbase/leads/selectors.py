@@ -12,7 +12,17 @@ from leadbase.accounts.models import Role, User
 from leadbase.core.prepared import PreparedValues
 
 from .merge_rules import LEAD_FIELDS
-from .models import Company, Event, Lead, LifecycleTransition
+from .models import (
+    Company,
+    Event,
+    Lead,
+    LifecycleStage,
+    LifecycleTransition,
+    Qualification,
+    SalesStatus,
+    Temperature,
+    TransitionKind,
+)
 
 SORTS: dict[str, tuple[OrderBy, ...]] = {
     "-total_score": (F("total_score").desc(), F("id").desc()),
@@ -153,6 +163,19 @@ class TimelineEntry:
     detail: str
 
 
+_TRANSITION_LABELS: dict[str, dict[str, str]] = {
+    TransitionKind.STAGE: dict(LifecycleStage.choices),
+    TransitionKind.QUALIFICATION: {**dict(Qualification.choices), "": "—"},
+    TransitionKind.TEMPERATURE: dict(Temperature.choices),
+    TransitionKind.SALES_STATUS: dict(SalesStatus.choices),
+}
+
+
+def _label(kind: str, value: str) -> str:
+    """The value as people read it ("MQL", "Opportunity"); "—" for none."""
+    return _TRANSITION_LABELS.get(kind, {}).get(value, value) if value else "—"
+
+
 def lead_timeline(*, lead: Lead, limit: int = 200) -> list[TimelineEntry]:
     """Events and transitions of one lead, newest first, merged by time."""
     events = Event.objects.filter(lead=lead).order_by("-occurred_at", "-id")[:limit]
@@ -169,7 +192,8 @@ def lead_timeline(*, lead: Lead, limit: int = 200) -> list[TimelineEntry]:
         TimelineEntry(
             at=t.at,
             kind="transition",
-            title=f"{t.get_kind_display()}: {t.from_value or '—'} → {t.to_value}",
+            title=f"{t.get_kind_display()}: {_label(t.kind, t.from_value)} → "
+            f"{_label(t.kind, t.to_value)}",
             detail=t.reason,
         )
         for t in transitions

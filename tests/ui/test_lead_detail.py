@@ -118,7 +118,7 @@ def test_timeline_newest_first(login: Login, admin_user: User, full_lead: Lead) 
     html = login(admin_user).get(url(full_lead)).text
     titles = [
         "Pricing page view",
-        "Lifecycle stage: lead → mql",
+        "Lifecycle stage: Lead → MQL",
         "Webinar attended",
         "Lead created",
     ]
