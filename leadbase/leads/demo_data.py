@@ -24,7 +24,7 @@ from django.db import models, transaction
 from leadbase.accounts.models import User
 
 from .demo_generator import DemoGenerator, DemoLead
-from .merge_rules import search_text_for
+from .merge_rules import LEAD_FIELDS, search_text_for
 from .models import STAGE_TIMESTAMP_FIELD, Campaign, Company, Event, Lead, LifecycleTransition
 
 __all__ = ["DemoSummary", "load_demo_data"]
@@ -271,27 +271,9 @@ class _LeadLoader:
     def _lead(self, d: DemoLead) -> Lead:
         company = self.gen.companies[d.company] if d.company is not None else None
         lead = Lead(
-            email=d.email,
-            phone=d.phone,
-            first_name=d.first_name,
-            last_name=d.last_name,
-            job_title=d.job_title,
-            seniority=d.seniority,
-            department=d.department,
+            **{name: getattr(d, name) for name in LEAD_FIELDS},
             company_id=self.company_ids[d.company] if d.company is not None else None,
-            country=d.country,
-            region=d.region,
-            city=d.city,
-            source_channel=d.source_channel,
-            source_detail=d.source_detail,
             campaign_id=self.campaign_ids[d.campaign] if d.campaign is not None else None,
-            utm_source=d.utm_source,
-            utm_medium=d.utm_medium,
-            utm_campaign=d.utm_campaign,
-            utm_term=d.utm_term,
-            utm_content=d.utm_content,
-            landing_page=d.landing_page,
-            referrer_url=d.referrer_url,
             referred_by_id=(
                 self.advocate_ids.get(d.referred_by) if d.referred_by is not None else None
             ),
