@@ -13,21 +13,23 @@ import os
 import tempfile
 import time
 
-from bench import api, pages, upsert
+from bench import api, forms, imports, pages, upsert
 from bench.common import Report, django_setup, print_table, vendor, wipe_leads
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--only", choices=["upsert", "pages", "api"], action="append")
+    parser.add_argument(
+        "--only", choices=["upsert", "pages", "api", "forms", "imports"], action="append"
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         path = os.path.join(tempfile.mkdtemp(prefix="leadbase-bench-"), "bench.sqlite3")
         os.environ["DATABASE_URL"] = f"sqlite:///{path}"
     django_setup()
     db = vendor()
-    only = set(args.only or ["upsert", "pages", "api"])
+    only = set(args.only or ["upsert", "pages", "api", "forms", "imports"])
     quick = args.quick
 
     if "upsert" in only:
@@ -72,6 +74,28 @@ def main() -> None:
             ["endpoint", "requests_per_s", "p50_ms", "p99_ms", "errors", "vs_empty"],
         )
         print("saved", report.save("api"))
+
+    if "forms" in only:
+        report = Report(db)
+        forms.run(report, seconds=3 if quick else 10, threads=4, server_workers=1)
+        print_table(
+            f"Form submissions, {db} (granian, 1 worker process, 4 client threads)",
+            report.rows,
+            ["endpoint", "requests_per_s", "p50_ms", "p99_ms", "errors", "vs_empty"],
+        )
+        print("saved", report.save("forms"))
+
+    if "imports" in only:
+        rows = 100_000 if quick else 1_000_000
+        print(f"\n== CSV import of {rows:,} rows ({db})", flush=True)
+        report = Report(db)
+        imports.run(report, rows=rows)
+        print_table(
+            f"CSV import, {db}",
+            report.rows,
+            ["phase", "rows", "rows_per_s", "vs_raw", "cpu_vs_raw", "peak_mb", "seconds"],
+        )
+        print("saved", report.save("imports"))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ HOW_TO_SEND = (
     "Send your API key in the header `Authorization: Bearer <key>`; "
     "an admin can create one with `leadbase apikey create`."
 )
+_META_NAME = "HTTP_AUTHORIZATION"  # the Authorization header (HttpBearer.header) in META
 
 
 class ApiKeyAuth(HttpBearer):
@@ -24,7 +25,8 @@ class ApiKeyAuth(HttpBearer):
     ninja's bare "Unauthorized"."""
 
     def __call__(self, request: HttpRequest) -> ApiKey:
-        header = request.headers.get(self.header, "").strip()
+        # META rather than request.headers, which builds a dict of every header first
+        header = request.META.get(_META_NAME, "").strip()
         if not header:
             raise AuthenticationError(message=f"No API key was sent. {HOW_TO_SEND}")
         scheme, _, token = header.partition(" ")
@@ -35,7 +37,9 @@ class ApiKeyAuth(HttpBearer):
         return self.authenticate(request, token.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey:
-        api_key = apikey_authenticate(token)
+        # recent: a key verified in the last few seconds is not read again (see
+        # services.apikey_authenticate for how revocation still takes effect)
+        api_key = apikey_authenticate(token, recent=True)
         if api_key is None:
             raise AuthenticationError(
                 message="This API key is not valid: it is unknown, it was revoked, or its user "

@@ -34,8 +34,13 @@ from ninja.parser import Parser
 from ninja.types import DictStrAny
 
 from leadbase.accounts.api_auth import ApiKeyAuth
+from leadbase.capture.api_forms import router as forms_router
+from leadbase.capture.api_hooks import router as hooks_router
+from leadbase.capture.api_imports import router as imports_router
+from leadbase.core.api_json import ApiJSONRenderer
 from leadbase.core.errors import ApplicationError
 from leadbase.leads.api import router as leads_router
+from leadbase.leads.api_duplicates import router as duplicates_router
 
 
 class InvalidJSON(ValueError):
@@ -82,8 +87,13 @@ api = LeadbaseAPI(
     urls_namespace="api",
     auth=ApiKeyAuth(),
     parser=StrictJSONParser(),
+    renderer=ApiJSONRenderer(),
 )
 api.add_router("/", leads_router)
+api.add_router("/", duplicates_router)
+api.add_router("/", forms_router)
+api.add_router("/", hooks_router)
+api.add_router("/", imports_router)
 
 
 @api.get("/ping", auth=None, tags=["status"], summary="Reachability check (no key needed)")

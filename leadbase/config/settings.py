@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "leadbase.core",
     "leadbase.accounts",
     "leadbase.leads",
+    "leadbase.capture",
 ]
 
 MIDDLEWARE = [
@@ -119,13 +120,26 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the web server read while the worker writes; IMMEDIATE avoids
-        # "database is locked" upgrades from read to write inside a transaction.
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # "database is locked" upgrades from read to write inside a transaction. Reads
+        # through a memory map (up to 256 MiB of the file, shared by every connection)
+        # instead of a read() per page missing from each connection's 2 MiB page cache.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;"
+        ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
     if not os.environ.get("DATABASE_URL"):
         DATA_DIR.mkdir(parents=True, exist_ok=True)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with the health check at most once a second per connection.
+    DATABASES["default"]["ENGINE"] = "leadbase.core.postgresql"
+    # Django turns psycopg's prepared statements off; core.prepared's hot reads (the API's
+    # key and lead) ask for them, so PostgreSQL plans each once per connection. Django's own
+    # queries bind on the client and are never prepared. Set DATABASE_PREPARED_STATEMENTS=
+    # false behind a transaction-mode pooler that cannot keep them (PgBouncer before 1.21).
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -148,6 +162,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "static"))
 # Front-end packages come from npm (package.json + package-lock.json), never copied in.
 STATICFILES_DIRS = [("vendor", PROJECT_DIR / "node_modules")]
+# Uploaded files (imports, content to deliver) live in the data directory.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
+MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -173,6 +190,28 @@ LEADBASE_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("LEADBASE_WORKER_HEARTB
 LEADBASE_WORKER_LEASE_SECONDS = float(os.environ.get("LEADBASE_WORKER_LEASE_SECONDS", "60"))
 LEADBASE_TASK_MAX_ATTEMPTS = int(os.environ.get("LEADBASE_TASK_MAX_ATTEMPTS", "3"))
 
+# Public forms at /f/<slug> (docs/capture-forms.md): spam and abuse limits. Rates are
+# "<hits>/<seconds>" per fixed window, counted in the database (leadbase.core.ratelimit).
+LEADBASE_FORMS_RATE_PER_IP = os.environ.get("LEADBASE_FORMS_RATE_PER_IP", "10/60")
+LEADBASE_FORMS_RATE_PER_FORM = os.environ.get("LEADBASE_FORMS_RATE_PER_FORM", "600/60")
+LEADBASE_FORMS_MIN_FILL_SECONDS = float(os.environ.get("LEADBASE_FORMS_MIN_FILL_SECONDS", "3"))
+LEADBASE_FORMS_TOKEN_MAX_AGE_SECONDS = int(
+    os.environ.get("LEADBASE_FORMS_TOKEN_MAX_AGE_SECONDS", str(2 * 24 * 3600))
+)
+LEADBASE_FORMS_MAX_BODY_BYTES = int(os.environ.get("LEADBASE_FORMS_MAX_BODY_BYTES", "65536"))
+LEADBASE_FORMS_DUPLICATE_WINDOW_SECONDS = int(
+    os.environ.get("LEADBASE_FORMS_DUPLICATE_WINDOW_SECONDS", "600")
+)
+LEADBASE_FORMS_REJECT_DISPOSABLE = env_bool("LEADBASE_FORMS_REJECT_DISPOSABLE", False)
+# Webhooks at /hooks/ (docs/capture-webhooks.md): largest body accepted, and how many refused
+# (unsigned, forged) requests per IP are kept in the delivery log per window.
+LEADBASE_HOOKS_MAX_BODY_BYTES = int(os.environ.get("LEADBASE_HOOKS_MAX_BODY_BYTES", str(1 << 20)))
+LEADBASE_HOOKS_REJECTED_LOG_RATE = os.environ.get("LEADBASE_HOOKS_REJECTED_LOG_RATE", "60/60")
+# Largest CSV/XLSX file an import accepts (docs/capture-import.md).
+LEADBASE_IMPORT_MAX_BYTES = int(os.environ.get("LEADBASE_IMPORT_MAX_BYTES", str(200 << 20)))
+# Reverse proxies in front of Leadbase that append to X-Forwarded-For (0: use REMOTE_ADDR).
+LEADBASE_PROXY_COUNT = int(os.environ.get("LEADBASE_PROXY_COUNT", "0"))
+
 # Email (Django 6.1 MAILERS): SMTP when EMAIL_HOST is set, and always in production (default
 # host: a local mail relay); the embedded default prints mail to the console.
 _EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost" if PRODUCTION else "")
@@ -196,6 +235,13 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "leadbase@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Emails to leads and owners (capture: double opt-in, content delivery, owner notification;
+# see docs/capture-optin.md). The base URL makes the links in them absolute.
+LEADBASE_BASE_URL = os.environ.get("LEADBASE_BASE_URL", "http://localhost:8000").rstrip("/")
+LEADBASE_BUSINESS_NAME = os.environ.get("LEADBASE_BUSINESS_NAME", "Leadbase")
+LEADBASE_OPTIN_LINK_DAYS = float(os.environ.get("LEADBASE_OPTIN_LINK_DAYS", "7"))
+LEADBASE_DOWNLOAD_LINK_DAYS = float(os.environ.get("LEADBASE_DOWNLOAD_LINK_DAYS", "7"))
+LEADBASE_EMAIL_MAX_ATTEMPTS = int(os.environ.get("LEADBASE_EMAIL_MAX_ATTEMPTS", "5"))
 
 # Security. Content-Security-Policy: same-origin scripts only, inline scripts need the nonce.
 SECURE_CSP = {

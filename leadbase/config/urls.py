@@ -6,6 +6,9 @@ from leadbase.core.views import healthz
 
 urlpatterns = [
     path("", include("leadbase.leads.urls")),
+    path("capture/", include("leadbase.capture.urls")),
+    path("f/", include("leadbase.capture.urls_public")),
+    path("hooks/", include("leadbase.capture.urls_hooks")),
     path("accounts/", include("leadbase.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

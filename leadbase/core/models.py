@@ -51,3 +51,26 @@ class PeriodicRun(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RateCounter(models.Model):
+    """How many hits `key` (e.g. `forms:ip:203.0.113.9`) had in the fixed window that starts at
+    `window_start` (Unix seconds). Written by one atomic upsert in leadbase.core.ratelimit, so
+    limits hold across any number of web processes; rows of past windows are pruned by a
+    periodic job (`expires_at`, Unix seconds, is when the window ends)."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.BigIntegerField()
+    expires_at = models.BigIntegerField(db_index=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["key", "window_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "window_start"], name="ratecounter_key_window_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start}: {self.count}"

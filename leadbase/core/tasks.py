@@ -12,6 +12,7 @@ from django.tasks import task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from leadbase.core.ratelimit import rate_counters_prune
 from leadbase.core.scheduler import periodic
 
 logger = logging.getLogger(__name__)
@@ -28,4 +29,13 @@ def task_results_prune_task() -> int:
     cutoff = timezone.now() - TASK_RESULTS_RETENTION
     deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
     logger.info("Deleted %d task results finished before %s", deleted, cutoff)
+    return deleted
+
+
+@periodic("core.rate_counters_prune", every=dt.timedelta(minutes=15))
+@task()
+def rate_counters_prune_task() -> int:
+    """Delete the rate-limit counters of windows that have ended (leadbase.core.ratelimit)."""
+    deleted = rate_counters_prune()
+    logger.info("Deleted %d ended rate-limit windows", deleted)
     return deleted

@@ -19,7 +19,7 @@ from django.utils import timezone
 from leadbase.accounts.models import User
 from leadbase.core.errors import ValidationFailed
 
-from .merge_rules import LEAD_FIELDS, search_text_for
+from .merge_rules import LEAD_FIELDS, name_key_for, search_text_for
 from .models import (
     Campaign,
     Company,
@@ -77,8 +77,9 @@ class LeadAdminForm(LeadModelForm):
         }
         if not changed:
             return cleaned
-        try:
-            normalized = normalize_lead_data(changed)
+        try:  # with the stored email and phone, as lead_update has them: a lead needs one
+            stored = {"email": self.instance.email, "phone": self.instance.phone}
+            normalized = normalize_lead_data({**stored, **changed})
         except ValidationFailed as error:
             for field, problem in error.fields.items():
                 self.add_error(field if field in self.fields else None, problem)
@@ -250,8 +251,9 @@ class LeadAdmin(LeadAdminBase):
         ]
         for name in direct:
             setattr(stored, name, getattr(obj, name))
-        if "company" in direct:
-            direct.append("search_text")
+        if "company" in direct:  # the derived columns, as the services keep them
+            direct += ["search_text", "name_key"]
+            stored.name_key = name_key_for(stored.first_name, stored.last_name)
             stored.search_text = search_text_for(
                 first_name=stored.first_name,
                 last_name=stored.last_name,

@@ -24,6 +24,7 @@ from ninja.renderers import JSONRenderer
 
 from leadbase.accounts.api_auth import request_api_key, request_user, require_scope
 from leadbase.accounts.models import Role, Scope, User
+from leadbase.core.api_json import ApiJSONRenderer
 from leadbase.core.errors import ApplicationError, NotFound, PermissionDenied
 
 from .models import Company, Lead
@@ -327,8 +328,9 @@ def get_lead(request: HttpRequest, lead_id: int) -> HttpResponse:
     if row is None:
         raise _lead_not_found(lead_id)
     # LeadOut's JSON, built straight from the row: this is the API's most frequent request.
-    body = JSON.render(request, lead_out_from_values(row), response_status=HTTPStatus.OK)
-    return HttpResponse(body, content_type=f"{JSON.media_type}; charset={JSON.charset}")
+    renderer = ApiJSONRenderer()  # the API's renderer (config.api), same output as JSON's
+    body = renderer.render(request, lead_out_from_values(row), response_status=HTTPStatus.OK)
+    return HttpResponse(body, content_type=f"{renderer.media_type}; charset={renderer.charset}")
 
 
 @router.patch(
@@ -341,14 +343,18 @@ def get_lead(request: HttpRequest, lead_id: int) -> HttpResponse:
     summary="Change a lead",
 )
 def patch_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> Lead | LeadReceipt:
-    """Values given replace stored ones (the old values stay in the lead's history); fields
-    left out, null or empty are not changed. Needs `write`; viewers cannot change leads and
-    sales reps only their own."""
+    """A JSON merge patch: fields left out are not changed, values given replace stored ones
+    (the old values stay in the lead's history), null or "" clears a field. Also changes
+    `owner` (admins and marketers only), `sales_status`, `qualification`, `lifecycle_stage`
+    and `temperature`, recorded as transitions with `reason`. Needs `write`; viewers cannot
+    change leads and sales reps only their own."""
     require_scope(request, Scope.WRITE)
     user = request_user(request)
     lead = _visible_lead(user, lead_id)
     _require_editor(user)
-    result = lead_update(lead=lead, data=payload.lead_data(), actor=user, source="api")
+    result = lead_update(
+        lead=lead, data=payload.lead_data(), actor=user, source="api", reason=payload.reason or ""
+    )
     return _lead_body(request, _visible_lead(user, lead_id), result.action)
 
 

@@ -11,25 +11,25 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from django.db import transaction
-from django.db.models.functions import Lower
+from django.db import connections, transaction
 from django.utils import timezone
 
 from leadbase.accounts.models import User
 from leadbase.core.errors import ValidationFailed
 from leadbase.core.fastinsert import in_values, insert_rows, update_rows
 
-from .merge_rules import LEAD_FIELDS, plan_merge, search_text_for
+from .bulk_companies import BatchCompany, CompanyCache
+from .merge_rules import LEAD_FIELDS, name_key_for, plan_merge, search_text_for
 from .models import (
     STAGE_TIMESTAMP_FIELD,
     Campaign,
-    Company,
     DuplicateSuggestion,
     Event,
     Lead,
@@ -38,8 +38,8 @@ from .models import (
     LifecycleTransition,
     TransitionKind,
 )
-from .normalize import company_domain_from_email, normalize_lead_data
-from .services import LEAD_CREATED
+from .normalize import normalize_lead_data
+from .services import DERIVED_FIELDS, LEAD_CREATED
 
 CHUNK = 5000  # rows per transaction: per-chunk queries and commits amortised, locks held briefly
 
@@ -94,7 +94,7 @@ class _LeadState:
     id until the companies are written)."""
 
     data: dict[str, Any]
-    company: Company | None
+    company: BatchCompany | None
     pk: int | None
     is_new: bool
     created_at_row: int  # -1 for leads that existed before the batch
@@ -102,7 +102,7 @@ class _LeadState:
     history: list[tuple[str, str, str, str]] = field(default_factory=list)
     suggest_upto: int = -2  # suggestions consider leads named as they are before this row
     named_at_row: int = _NEVER  # first row with a first and last name and a company domain
-    name_key: tuple[int, str, str] | None = None  # (company id, names lower-cased) once known
+    named_as: tuple[int, str] | None = None  # (company id, name key) once known
 
     def note_named(self, row: int) -> None:
         """Names and company are only ever filled in, and domains never: once the lead has
@@ -110,100 +110,6 @@ class _LeadState:
         named = self.company and self.company.domain and self.data.get("first_name")
         if self.named_at_row == _NEVER and named and self.data.get("last_name"):
             self.named_at_row = row
-
-
-def _email_domain(values: Mapping[str, Any]) -> str:
-    return company_domain_from_email(values.get("email", ""))
-
-
-# What resolve() may set on a new company (the other columns take their defaults).
-_COMPANY_COLUMNS = ("name", "domain", "industry", "employee_count", "annual_revenue", "country")
-
-
-class _CompanyCache:
-    """Companies by domain and by name. New ones are inserted together by flush(), before the
-    leads that point at them; blank firmographics filled on existing ones are written then."""
-
-    def __init__(
-        self, cleaned: Sequence[tuple[int, Mapping[str, Any]]], existing: Sequence[_LeadState]
-    ) -> None:
-        """Loaded with the companies the rows name, and those of the existing leads."""
-        self.by_domain: dict[str, Company] = {}
-        self.by_name: dict[str, Company] = {}
-        self.new: list[Company] = []
-        self.dirty: dict[int, tuple[Company, set[str]]] = {}
-        domains = {c.get("company_domain") or _email_domain(c) for _, c in cleaned}
-        # A row matched by phone may take the company of the lead's own email.
-        domains |= {_email_domain(s.data) for s in existing}
-        domains.discard("")
-        if domains:
-            # `domain <> ''` spelled out lets SQLite use the partial unique index on domain.
-            matches = Company.objects.filter(domain__in=in_values(Company, "domain", domains))
-            for company in matches.exclude(domain=""):
-                self.by_domain[company.domain] = company
-        if names := {c["company"].lower() for _, c in cleaned if "company" in c}:
-            matches = (
-                Company.objects.annotate(lname=Lower("name"))
-                .filter(domain="", lname__in=in_values(Company, "name", names))
-                .order_by("id")
-            )
-            for company in matches:
-                self.by_name.setdefault(company.name.lower(), company)
-        # One object per company, so a value filled in by one row is seen by the rows after.
-        known = {c.pk: c for c in [*self.by_domain.values(), *self.by_name.values()]}
-        wanted = {s.data["company_id"] for s in existing} - {None, *known}
-        known.update(Company.objects.in_bulk(sorted(wanted)))
-        for state in existing:
-            if state.data["company_id"] is not None:
-                state.company = known[state.data["company_id"]]
-
-    def resolve(self, clean: Mapping[str, Any]) -> Company | None:
-        """Mirror of services.company_resolve, against the cache."""
-        domain = clean.get("company_domain") or _email_domain(clean)
-        name = clean.get("company", "")
-        if not domain and not name:
-            return None
-        if domain:
-            company = self.by_domain.get(domain)
-            if company is None:
-                company = self.by_domain[domain] = Company(domain=domain, name=name)
-                self.new.append(company)
-        else:
-            company = self.by_name.get(name.lower())
-            if company is None:
-                company = self.by_name[name.lower()] = Company(name=name)
-                self.new.append(company)
-        fills = {
-            "name": name,
-            "industry": clean.get("industry", ""),
-            "employee_count": clean.get("employee_count"),
-            "annual_revenue": clean.get("annual_revenue"),
-            "country": clean.get("country", "") if domain else "",
-        }
-        for key, value in fills.items():
-            if value not in ("", None) and not getattr(company, key):
-                setattr(company, key, value)
-                if company.pk is not None:
-                    self.dirty.setdefault(company.pk, (company, set()))[1].add(key)
-        return company
-
-    def flush(self) -> None:
-        ids = insert_rows(
-            Company,
-            [{k: getattr(c, k) for k in _COMPANY_COLUMNS} for c in self.new],
-            return_ids=True,
-        )
-        for company, pk in zip(self.new, ids, strict=True):
-            company.pk = pk
-        self.new.clear()
-        by_fields: dict[frozenset[str], list[Company]] = defaultdict(list)
-        now = timezone.now()  # bulk_update leaves auto_now fields alone
-        for company, changed in self.dirty.values():
-            company.updated_at = now
-            by_fields[frozenset(changed)].append(company)
-        for fields, companies in by_fields.items():
-            Company.objects.bulk_update(companies, [*sorted(fields), "updated_at"])
-        self.dirty.clear()
 
 
 def lead_upsert_many(
@@ -272,8 +178,9 @@ def _upsert_clean(
     """The cleaned rows matched, merged and written; the lead and action of each row."""
     existing = _load_existing(cleaned)
     index = _Index(existing)
-    companies = _CompanyCache(cleaned, existing)
+    companies = CompanyCache(cleaned, [s.data for s in existing])
     for state in existing:
+        state.company = companies.stored(state.data["company_id"])
         state.note_named(-1)
     campaign_names = {c["campaign"] for _, c in cleaned if "campaign" in c}
     campaigns = {c.name: c for c in Campaign.objects.filter(name__in=sorted(campaign_names))}
@@ -306,7 +213,15 @@ def _upsert_clean(
     return row_state
 
 
-_LOADED = ("id", *LEAD_FIELDS, "attributes", "lifecycle_stage", "company_id", "campaign_id")
+_LOADED = (
+    "id",
+    *LEAD_FIELDS,
+    "attributes",
+    "lifecycle_stage",
+    "company_id",
+    "campaign_id",
+    "name_key",
+)
 
 
 def _load_existing(cleaned: Sequence[tuple[int, dict[str, Any]]]) -> list[_LeadState]:
@@ -346,10 +261,10 @@ def _write(
     by_fields: dict[tuple[str, ...], list[list[Any]]] = defaultdict(list)
     for state in (s for s in existing if s.dirty):
         names = tuple(sorted(_ATTNAME.get(name, name) for name in state.dirty))
-        values = [state.data[n] for n in (*names, "search_text")]
+        values = [state.data[n] for n in (*names, *DERIVED_FIELDS)]
         by_fields[names].append([state.pk, *values])
     for names, values in by_fields.items():
-        update_rows(Lead, [*names, "search_text", "updated_at"], values)
+        update_rows(Lead, [*names, *DERIVED_FIELDS, "updated_at"], values)
 
     actor_id, label = (actor.pk, "user") if actor else (None, source)
     transition = {"kind": TransitionKind.STAGE.value, "at": now, "actor_id": actor_id}
@@ -413,7 +328,7 @@ def _new_state(
     row: int,
     source: str,
     now: dt.datetime,
-    companies: _CompanyCache,
+    companies: CompanyCache,
     campaign_for: Callable[[str, str], Campaign | None],
 ) -> _LeadState:
     """What services._create writes, as a row for insert_rows."""
@@ -425,11 +340,13 @@ def _new_state(
     data["last_activity_at"] = now
     data["source_detail"] = clean.get("source_detail") or source
     company = companies.resolve(clean)
-    campaign = campaign_for(clean.get("campaign", ""), data.get("source_channel", ""))
+    campaign = None
+    if "campaign" in clean:
+        campaign = campaign_for(clean["campaign"], data.get("source_channel", ""))
     data["campaign_id"] = campaign.pk if campaign else None
     data[STAGE_TIMESTAMP_FIELD.get(stage, "became_lead_at")] = now
     state = _LeadState(data, company, pk=None, is_new=True, created_at_row=row, suggest_upto=row)
-    data["search_text"] = _search_text(state)
+    _derive(state)
     state.note_named(row)
     return state
 
@@ -438,7 +355,7 @@ def _apply_update(
     state: _LeadState,
     clean: dict[str, Any],
     row: int,
-    companies: _CompanyCache,
+    companies: CompanyCache,
     campaign_for: Callable[[str, str], Campaign | None],
 ) -> Action:
     data = state.data
@@ -466,7 +383,7 @@ def _apply_update(
             ("lifecycle_stage", data["lifecycle_stage"], clean["lifecycle_stage"], "conflict_kept")
         )
     if touched:  # as lead_upsert does, with the company as it is at this row
-        data["search_text"] = _search_text(state)
+        _derive(state)
     state.dirty |= touched
     state.history.extend(plan.history)
     if plan.filled:
@@ -475,65 +392,95 @@ def _apply_update(
     return "updated" if (touched or plan.history) else "unchanged"
 
 
-def _search_text(state: _LeadState) -> str:
+def _derive(state: _LeadState) -> None:
+    """The derived columns, as services._derive sets them."""
     data = state.data
-    return search_text_for(
-        first_name=data.get("first_name", ""),
-        last_name=data.get("last_name", ""),
+    first, last = data.get("first_name", ""), data.get("last_name", "")
+    data["search_text"] = search_text_for(
+        first_name=first,
+        last_name=last,
         email=data.get("email", ""),
         phone=data.get("phone", ""),
         company_name=state.company.name if state.company else "",
     )
+    data["name_key"] = name_key_for(first, last)
 
 
-def _stored_names(states: Sequence[_LeadState]) -> list[tuple[int, tuple[int, str, str]]]:
-    """Sets the name key of the batch's named leads (their companies have ids by now); gives
-    (id, name key) of the other stored leads at the companies of those that may get
-    suggestions."""
-    for state in states:
-        if state.named_at_row != _NEVER and state.company is not None:
-            first, last = state.data["first_name"], state.data["last_name"]
-            state.name_key = (state.company.pk, first.lower(), last.lower())
-    company_ids = {s.name_key[0] for s in states if s.suggest_upto > -2 and s.name_key}
-    if not company_ids:
+def _stored_names(states: Sequence[_LeadState]) -> list[tuple[int, tuple[int, str]]]:
+    """Sets the (company id, name key) of the batch's named leads (their companies have ids by
+    now); gives (id, (company id, name key)) of the stored leads outside the batch that share
+    theirs with a lead that may get suggestions."""
+    for state in states:  # data["name_key"] is as loaded, or as _derive() last set it
+        company = state.company
+        if state.named_at_row != _NEVER and company is not None and company.pk is not None:
+            state.named_as = (company.pk, state.data["name_key"])
+    pairs = {s.named_as for s in states if s.suggest_upto > -2 and s.named_as}
+    if not pairs:
         return []
-    query = Lead.objects.filter(company_id__in=in_values(Lead, "company_id", company_ids))
-    if in_batch := [s.pk for s in states if s.pk is not None]:
-        query = query.exclude(pk__in=in_values(Lead, "id", in_batch))
-    rows = query.exclude(first_name="").exclude(last_name="").order_by()
+    in_batch = {s.pk for s in states if s.pk is not None}
     return [
-        (pk, (company_id, first.lower(), last.lower()))
-        for pk, company_id, first, last in rows.values_list(
-            "pk", "company_id", "first_name", "last_name"
-        )
+        (pk, (company_id, name_key))
+        for pk, company_id, name_key in _leads_named(pairs)
+        if pk not in in_batch
     ]
 
 
-def _suggest(
-    states: Sequence[_LeadState], stored: Sequence[tuple[int, tuple[int, str, str]]]
-) -> None:
+def _leads_named(pairs: set[tuple[int, str]]) -> list[tuple[int, int, str]]:
+    """(id, company id, name key) of the stored leads with one of the (company id, name key)
+    pairs: one seek per pair in the (company, name_key) index, the pairs sent as one JSON
+    parameter (which PostgreSQL receives much faster than two arrays)."""
+    connection = connections[Lead.objects.db]
+    lead = connection.ops.quote_name(Lead._meta.db_table)
+    select = "SELECT l.id, l.company_id, l.name_key FROM"
+    if connection.vendor == "postgresql":
+        # A lateral subquery with OFFSET 0 (not flattened into a join) is one index seek per
+        # pair; as a plain join PostgreSQL may hash the whole table instead (at 50k leads it
+        # did, taking twice as long, and that grows with the table).
+        sql = (
+            f"{select} json_array_elements(%s::json) AS k(e) CROSS JOIN LATERAL"  # noqa: S608
+            f" (SELECT id, company_id, name_key FROM {lead} WHERE company_id ="
+            " (k.e->>0)::bigint AND name_key = k.e->>1 OFFSET 0) AS l"
+        )
+    elif connection.vendor == "sqlite":  # CROSS JOIN: the pairs are the outer loop
+        sql = (
+            f"{select} json_each(%s) AS k CROSS JOIN {lead} AS l"
+            " ON l.company_id = json_extract(k.value, '$[0]')"
+            " AND l.name_key = json_extract(k.value, '$[1]')"
+        )
+    else:  # the companies' leads with one of the names, the pairs picked out here
+        query = Lead.objects.filter(
+            company_id__in={c for c, _ in pairs}, name_key__in={n for _, n in pairs}
+        )
+        rows = query.order_by().values_list("id", "company_id", "name_key")
+        return [row for row in rows if (row[1], row[2]) in pairs]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(sorted(pairs))])
+        return [(pk, company_id, name_key) for pk, company_id, name_key in cursor.fetchall()]
+
+
+def _suggest(states: Sequence[_LeadState], stored: Sequence[tuple[int, tuple[int, str]]]) -> None:
     """Same-name-at-same-company-domain suggestions, as lead_upsert makes them one row at a
     time: a lead is compared with the leads that had that name and company when its last
     row that filled something in was processed (the 10 newest, like lead_upsert)."""
-    wanted = [s for s in states if s.suggest_upto > -2 and s.name_key]
+    wanted = [s for s in states if s.suggest_upto > -2 and s.named_as]
     if not wanted:
         return
-    named = [*stored, *((s.pk or 0, s.name_key) for s in states if not s.is_new and s.name_key)]
-    groups: dict[tuple[int, str, str], list[int]] = defaultdict(list)
+    named = [*stored, *((s.pk or 0, s.named_as) for s in states if not s.is_new and s.named_as)]
+    groups: dict[tuple[int, str], list[int]] = defaultdict(list)
     for pk, key in sorted(named):
         groups[key].append(pk)
     for state in states:  # new leads have the highest ids, in the order they were created
-        if state.is_new and state.name_key:
-            groups[state.name_key].append(state.pk or 0)
+        if state.is_new and state.named_as:
+            groups[state.named_as].append(state.pk or 0)
     named_at_row = {s.pk: s.named_at_row for s in states}
     for_new: list[dict[str, Any]] = []
     for_existing: list[dict[str, Any]] = []
     for state in wanted:
-        assert state.company is not None and state.name_key is not None
+        assert state.company is not None and state.named_as is not None
         reason = f"same name at {state.company.domain}"
         others = [
             other
-            for other in groups[state.name_key]
+            for other in groups[state.named_as]
             if other != state.pk and named_at_row.get(other, -1) < state.suggest_upto
         ]
         made = for_new if state.is_new else for_existing

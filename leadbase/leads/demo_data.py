@@ -24,7 +24,7 @@ from django.db import models, transaction
 from leadbase.accounts.models import User
 
 from .demo_generator import DemoGenerator, DemoLead
-from .merge_rules import LEAD_FIELDS, search_text_for
+from .merge_rules import LEAD_FIELDS, name_key_for, search_text_for
 from .models import STAGE_TIMESTAMP_FIELD, Campaign, Company, Event, Lead, LifecycleTransition
 
 __all__ = ["DemoSummary", "load_demo_data"]
@@ -292,6 +292,7 @@ class _LeadLoader:
                 phone=d.phone,
                 company_name=company.name if company else "",
             ),
+            name_key=name_key_for(d.first_name, d.last_name),
             created_at=d.created_at,
             updated_at=d.updated_at,
         )

@@ -10,7 +10,7 @@ from django import forms
 from leadbase.accounts.models import User
 
 from .models import Channel, LifecycleStage, Qualification, Temperature
-from .selectors import DEFAULT_SORT, SORTS, LeadFilters
+from .selectors import DEFAULT_SORT, NOT_QUALIFIED, SORTS, LeadFilters
 
 UNASSIGNED = "unassigned"
 
@@ -60,7 +60,13 @@ class LeadFilterForm(forms.Form):
         label="Temperature", required=False, choices=_any("Any", Temperature.choices)
     )
     qualification = forms.ChoiceField(
-        label="Qualification", required=False, choices=_any("Any", Qualification.choices)
+        label="Qualification",
+        required=False,
+        choices=[
+            ("", "Any"),
+            (NOT_QUALIFIED, Qualification.NONE.label),
+            *_any("Any", Qualification.choices)[1:],
+        ],
     )
     owner = forms.ChoiceField(label="Owner", required=False)
     source = forms.ChoiceField(

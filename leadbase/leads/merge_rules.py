@@ -123,3 +123,12 @@ def search_text_for(
 ) -> str:
     text = " ".join(p for p in (first_name, last_name, email, phone, company_name) if p)
     return text.lower()[:700]
+
+
+def name_key_for(first_name: str, last_name: str) -> str:
+    """What same-name duplicate suggestions compare (Lead.name_key): both names case-folded,
+    a tab between them (cleaned names never hold one, so "Mary Ann" + "Lee" and "Mary" +
+    "Ann Lee" stay apart); "" unless both are given."""
+    if not first_name or not last_name:
+        return ""
+    return f"{first_name.casefold()}\t{last_name.casefold()}"

@@ -135,7 +135,12 @@ class Lead(TimeStampedModel):
     seniority = models.CharField(max_length=16, choices=Seniority.choices, blank=True)
     department = models.CharField(max_length=100, blank=True)
     company = models.ForeignKey(
-        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        db_index=False,  # lead_company_name_idx (company, name_key) serves lookups by company
     )
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
     region = models.CharField(max_length=100, blank=True)
@@ -200,6 +205,10 @@ class Lead(TimeStampedModel):
     attributes = models.JSONField(default=dict, blank=True, help_text="Custom attributes")
     # Lower-cased "name email company" kept by lead_upsert, so search is one indexed column.
     search_text = models.CharField(max_length=700, blank=True, editable=False)
+    # merge_rules.name_key_for(first_name, last_name), kept wherever search_text is: what
+    # same-name duplicate suggestions compare, indexed per company. 601 = two names of 100
+    # characters case-folded (at most 3 characters each) and the tab between them.
+    name_key = models.CharField(max_length=601, blank=True, editable=False)
 
     objects = LeadQuerySet.as_manager()
 
@@ -217,7 +226,8 @@ class Lead(TimeStampedModel):
             models.Index(fields=["source_channel", "-id"], name="lead_source_idx"),
             models.Index(fields=["-total_score", "-id"], name="lead_score_idx"),
             models.Index(fields=["-last_activity_at", "-id"], name="lead_activity_idx"),
-            models.Index(fields=["company"], name="lead_company_idx"),
+            # Same-name duplicate suggestions; also every lookup by company alone.
+            models.Index(fields=["company", "name_key"], name="lead_company_name_idx"),
         ]
 
     def __str__(self) -> str:

@@ -11,10 +11,24 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.db import models
 from ninja import Field, Schema
-from pydantic import ConfigDict, IPvAnyAddress, ValidationInfo, field_validator
+from pydantic import (
+    ConfigDict,
+    IPvAnyAddress,
+    ValidationInfo,
+    field_validator,
+)
 
-from .models import Channel, ConsentPurpose, Lead, LifecycleStage, Qualification, Temperature
+from .models import (
+    Channel,
+    ConsentPurpose,
+    Lead,
+    LifecycleStage,
+    Qualification,
+    SalesStatus,
+    Temperature,
+)
 from .normalize import CHOICE_FIELDS, TEXT_FIELDS
 
 MAX_PAGE_SIZE = 500
@@ -30,6 +44,8 @@ LeadSort = Literal[
     "last_activity_at",
 ]
 CompanySort = Literal["-created_at", "name"]
+# The qualifications, and "none" for leads without one ("" means any, as in the UI's form).
+QualificationFilter = Literal["", "none", "iql", "mql", "sql"]
 LeadAction = Literal["created", "updated", "unchanged"]
 
 
@@ -111,9 +127,48 @@ class LeadIn(LeadFieldsIn):
     consents: list[ConsentIn] = Field(default_factory=list, max_length=50)
 
 
+def _status(choices: type[models.TextChoices], description: str) -> Any:
+    values = ", ".join(value or "none" for value in choices.values)
+    return Field(None, description=f"One of: {values}. {description}".strip())
+
+
 class LeadPatch(LeadFieldsIn):
-    """Fields to change. Values given replace stored ones (the old values stay in the
-    lead's history); fields left out, null or empty are not changed."""
+    """Fields to change, as a JSON merge patch: a field left out is not changed; a value
+    replaces the stored one (the old value stays in the lead's history); null or "" clears
+    it. Email and phone may be cleared only while the other remains; lifecycle_stage,
+    sales_status and temperature cannot be cleared. In `attributes`, a key set to null is
+    removed."""
+
+    owner: int | str | None = Field(
+        None,
+        description="The user to own the lead: their id or username (an active admin, "
+        "marketer or sales rep); null unassigns. Only admins and marketers may reassign.",
+    )
+    sales_status: str | None = _status(SalesStatus, "")
+    qualification: str | None = _status(Qualification, 'null, "" or none clears it.')
+    temperature: str | None = _status(Temperature, "")
+    reason: str | None = Field(
+        None,
+        max_length=500,
+        description="Why: kept with the stage, status, qualification or temperature change.",
+    )
+
+    @field_validator("owner", mode="before")
+    @classmethod
+    def _user_id_or_username(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ValueError("must be a user id (a number) or a username (text)")
+        if isinstance(value, int) and not 0 < value <= MAX_DB_ID:
+            raise ValueError(f"{value} is not a user id (ids are positive numbers)")
+        if isinstance(value, str) and len(value) > 150:
+            raise ValueError("is longer than any username (150 characters at most)")
+        return value
+
+    def lead_data(self) -> dict[str, Any]:
+        """The fields the client sent, for lead_update (`reason` is not one of them)."""
+        return self.model_dump(exclude_unset=True, exclude={"reason"})
 
 
 class OwnerOut(Schema):
@@ -240,7 +295,9 @@ class LeadListQuery(PageQuery):
     q: str = Field("", max_length=200, description="Words in name, email, phone or company.")
     stage: LifecycleStage | None = None
     temperature: Temperature | None = None
-    qualification: Qualification | None = None
+    qualification: QualificationFilter | None = Field(
+        None, description="iql, mql or sql; `none` lists leads that are not qualified."
+    )
     owner: int | None = Field(None, ge=1, le=MAX_DB_ID, description="Owner's user id.")
     unassigned: bool = Field(False, description="Only leads without an owner.")
     source: Channel | None = Field(None, description="Source channel.")

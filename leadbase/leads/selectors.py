@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, OrderBy, Q, QuerySet
+from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet, Subquery
 
 from leadbase.accounts.models import Role, User
 from leadbase.core.prepared import PreparedValues
@@ -14,6 +14,8 @@ from leadbase.core.prepared import PreparedValues
 from .merge_rules import LEAD_FIELDS
 from .models import (
     Company,
+    Consent,
+    ConsentStatus,
     Event,
     Lead,
     LifecycleStage,
@@ -33,6 +35,9 @@ SORTS: dict[str, tuple[OrderBy, ...]] = {
     "created_at": (F("id").asc(),),
 }
 DEFAULT_SORT = "-created_at"
+# The qualification filter's value for leads with no qualification (stored as ""), since a
+# blank filter means "any".
+NOT_QUALIFIED = "none"
 
 
 def lead_visible_to(user: User) -> QuerySet[Lead]:
@@ -69,7 +74,9 @@ def lead_list(*, user: User, filters: LeadFilters) -> QuerySet[Lead]:
         queryset = queryset.filter(lifecycle_stage=filters.stage)
     if filters.temperature:
         queryset = queryset.filter(temperature=filters.temperature)
-    if filters.qualification:
+    if filters.qualification == NOT_QUALIFIED:
+        queryset = queryset.filter(qualification=Qualification.NONE)
+    elif filters.qualification:
         queryset = queryset.filter(qualification=filters.qualification)
     if filters.unassigned:
         queryset = queryset.filter(owner__isnull=True)
@@ -207,3 +214,41 @@ def company_list(*, q: str = "") -> QuerySet[Company]:
     if q:
         queryset = queryset.filter(Q(name__icontains=q) | Q(domain__icontains=q))
     return queryset
+
+
+# The event capture records when it asks a lead to confirm a consent by email (double opt-in);
+# the consent stays pending until `confirmed_at` is set on it.
+CONSENT_CONFIRMATION_REQUESTED = "consent_confirmation_requested"
+
+
+def lead_emailable_filter(queryset: QuerySet[Lead], *, purpose: str) -> QuerySet[Lead]:
+    """The leads of `queryset` that may be sent email for `purpose` (a ConsentPurpose): not
+    archived, with an email address, and whose newest consent row for the purpose is granted
+    and, when a double opt-in confirmation was asked for it (a CONSENT_CONFIRMATION_REQUESTED
+    event for the purpose at or after that row), confirmed. No consent row means no email;
+    a withdrawal wins over every earlier grant."""
+    newest = Consent.objects.filter(lead=OuterRef("pk"), purpose=purpose).order_by(
+        "-recorded_at", "-id"
+    )
+    pending_confirmation = Event.objects.filter(
+        lead=OuterRef("pk"),
+        type=CONSENT_CONFIRMATION_REQUESTED,
+        properties__purpose=purpose,
+        occurred_at__gte=OuterRef("_consent_at"),
+    )
+    return (
+        queryset.filter(archived=False)
+        .exclude(email="")
+        .annotate(
+            _consent_status=Subquery(newest.values("status")[:1]),
+            _consent_at=Subquery(newest.values("recorded_at")[:1]),
+            _consent_confirmed_at=Subquery(newest.values("confirmed_at")[:1]),
+        )
+        .filter(_consent_status=ConsentStatus.GRANTED)
+        .exclude(Q(_consent_confirmed_at__isnull=True) & Exists(pending_confirmation))
+    )
+
+
+def lead_emailable(*, lead: Lead, purpose: str) -> bool:
+    """Whether `lead` may be sent email for `purpose` (see lead_emailable_filter)."""
+    return lead_emailable_filter(Lead.objects.filter(pk=lead.pk), purpose=purpose).exists()

@@ -15,7 +15,7 @@ from django.utils import timezone
 from leadbase.accounts.models import User
 from leadbase.core.errors import ValidationFailed
 
-from .merge_rules import LEAD_FIELDS, as_text, plan_merge, search_text_for
+from .merge_rules import LEAD_FIELDS, as_text, name_key_for, plan_merge, search_text_for
 from .models import (
     STAGE_TIMESTAMP_FIELD,
     Campaign,
@@ -137,12 +137,11 @@ def _suggest_duplicates(lead: Lead) -> list[int]:
     company = lead.company
     if company is None or not company.domain:
         return []
+    # name_key compares names case-folded, the same on every database (iexact is ASCII-only
+    # on SQLite), and is what lead_upsert_many compares; the index on it makes this a seek.
+    name_key = name_key_for(lead.first_name, lead.last_name)
     others = (
-        Lead.objects.filter(
-            company=company,
-            first_name__iexact=lead.first_name,
-            last_name__iexact=lead.last_name,
-        )
+        Lead.objects.filter(company=company, name_key=name_key)
         .exclude(pk=lead.pk)
         .values_list("pk", flat=True)[:10]
     )
@@ -258,8 +257,8 @@ def _upsert_clean(
                 ("lifecycle_stage", lead.lifecycle_stage, clean["lifecycle_stage"], "conflict_kept")
             )
     if update_fields:
-        lead.search_text = _search_text(lead)
-        lead.save(update_fields=[*update_fields, "search_text", "updated_at"])
+        _derive(lead)
+        lead.save(update_fields=[*update_fields, *DERIVED_FIELDS, "updated_at"])
     LeadChange.objects.bulk_create(_history_rows(lead, plan.history, source=source, at=now))
     _record_consents(lead, consents, at=now, source=source)
     suggestions = _suggest_duplicates(lead) if plan.filled else []
@@ -274,14 +273,21 @@ def _upsert_clean(
     )
 
 
-def _search_text(lead: Lead) -> str:
-    return search_text_for(
+# Columns computed from the others by _derive (lead_upsert_many, the admin and the demo data
+# compute them too).
+DERIVED_FIELDS = ("search_text", "name_key")
+
+
+def _derive(lead: Lead) -> None:
+    """Sets the lead's derived columns from its names, contact and company."""
+    lead.search_text = search_text_for(
         first_name=lead.first_name,
         last_name=lead.last_name,
         email=lead.email,
         phone=lead.phone,
         company_name=lead.company.name if lead.company else "",
     )
+    lead.name_key = name_key_for(lead.first_name, lead.last_name)
 
 
 def _create(
@@ -302,7 +308,7 @@ def _create(
     lead.company = company_resolve(clean)
     lead.campaign = campaign_resolve(clean.get("campaign", ""), channel=lead.source_channel)
     setattr(lead, STAGE_TIMESTAMP_FIELD.get(stage, "became_lead_at"), now)
-    lead.search_text = _search_text(lead)
+    _derive(lead)
     lead.save()
     LifecycleTransition.objects.create(
         lead=lead,
@@ -427,7 +433,7 @@ def lead_merge(*, primary: Lead, duplicate: Lead, actor: User | None = None) -> 
     duplicate.delete()  # frees its unique email before primary may take it
     for name, value in plan.updates.items():
         setattr(primary, name, value)
-    primary.search_text = _search_text(primary)
+    _derive(primary)
     primary.save()
     LeadChange.objects.bulk_create(
         _history_rows(primary, [*plan.history, *extra], source=source, at=now)
@@ -443,50 +449,20 @@ def lead_merge(*, primary: Lead, duplicate: Lead, actor: User | None = None) -> 
 
 
 def lead_update(
-    *, lead: Lead, data: Mapping[str, Any], actor: User | None, source: str = "edit"
+    *,
+    lead: Lead,
+    data: Mapping[str, Any],
+    actor: User | None,
+    source: str = "edit",
+    reason: str = "",
 ) -> UpsertResult:
-    """An explicit edit by a person or an API client: values given replace stored ones (the
-    old values stay in the history). Email or phone may change only to one no other lead has."""
-    clean = normalize_lead_data({"email": lead.email, "phone": lead.phone, **data})
-    with transaction.atomic():
-        for key in ("email", "phone"):
-            value = clean.get(key)
-            if value and value != getattr(lead, key):
-                clash = Lead.objects.filter(**{key: value}).exclude(pk=lead.pk).first()
-                if clash is not None:
-                    raise ValidationFailed(
-                        f"Another lead already has this {key}; merge the two leads instead.",
-                        fields={key: "belongs to another lead"},
-                    )
-        locked = Lead.objects.select_for_update().get(pk=lead.pk)
-        current = {name: getattr(locked, name) for name in LEAD_FIELDS}
-        current["attributes"] = locked.attributes
-        plan = plan_merge(current, clean, overwrite=True)
-        for name, value in plan.updates.items():
-            setattr(locked, name, value)
-        if any(k in clean for k in ("company", "company_domain")):
-            company = company_resolve(clean)
-            if company is not None and company.pk != locked.company_id:
-                plan.history.append(
-                    ("company_id", as_text(locked.company_id), str(company.pk), "updated")
-                )
-                locked.company = company
-                plan.updates["company"] = company
-        if plan.updates:
-            locked.search_text = _search_text(locked)
-            locked.save(update_fields=[*plan.updates, "search_text", "updated_at"])
-        now = timezone.now()
-        LeadChange.objects.bulk_create(_history_rows(locked, plan.history, source=source, at=now))
-        if clean.get("lifecycle_stage"):
-            transition_record(
-                lead=locked, to_stage=clean["lifecycle_stage"], reason=f"{source}", actor=actor
-            )
-    return UpsertResult(
-        lead=locked,
-        action="updated" if plan.updates or clean.get("lifecycle_stage") else "unchanged",
-        filled=tuple(plan.filled),
-        overwritten=tuple(plan.overwritten),
-    )
+    """An explicit edit by a person or an API client, as a merge patch: fields left out are
+    unchanged, values given replace stored ones (the old values stay in the history), null or
+    "" clears a field; owner, sales status, qualification, temperature and stage changes are
+    recorded with the actor and `reason`. The rules are in `leads.edits`."""
+    from .edits import lead_update as apply_edit  # edits builds on this module's helpers
+
+    return apply_edit(lead=lead, data=data, actor=actor, source=source, reason=reason)
 
 
 def lead_assign(*, lead: Lead, owner: User | None, actor: User | None = None) -> Lead:

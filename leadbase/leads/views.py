@@ -12,11 +12,13 @@ from django.views.decorators.http import require_safe
 from leadbase.accounts.models import User
 
 from . import selectors
+from .duplicates import DuplicatePair, duplicate_open_list
 from .forms import LeadFilterForm
 from .merge_rules import as_text
 from .models import Lead
 
 PAGE_SIZE = 50
+MAX_SUGGESTIONS_SHOWN = 20  # open duplicate suggestions on a lead's page
 
 
 def _user(request: HttpRequest) -> User:
@@ -77,15 +79,19 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 @login_required
 def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
-    lead = selectors.lead_get(user=_user(request), lead_id=lead_id)
+    user = _user(request)
+    lead = selectors.lead_get(user=user, lead_id=lead_id)
     if lead is None:
         raise Http404("No such lead.")
     attributes = lead.attributes if isinstance(lead.attributes, dict) else {}
+    duplicates = duplicate_open_list(user=user, lead_id=lead.pk)[:MAX_SUGGESTIONS_SHOWN]
     context = {
         "lead": lead,
         "company": lead.company,
         "consents": list(lead.consents.all()[:100]),
         "attributes": [(str(key), as_text(value)) for key, value in sorted(attributes.items())],
         "timeline": selectors.lead_timeline(lead=lead),
+        "duplicates": [DuplicatePair.of(suggestion) for suggestion in duplicates],
+        "can_act": user.can_edit_leads,
     }
     return render(request, "leads/lead_detail.html", context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, get_args
@@ -13,10 +14,12 @@ from pytest_django import DjangoAssertNumQueries
 
 from leadbase.accounts.models import User
 from leadbase.leads.api import LEAD_KEYSETS
-from leadbase.leads.models import Consent, ConsentStatus, Lead, LeadChange
+from leadbase.leads.edits import EDIT_ONLY_FIELDS
+from leadbase.leads.forms import LeadFilterForm
+from leadbase.leads.models import Consent, ConsentStatus, Lead, LeadChange, Qualification
 from leadbase.leads.normalize import ACCEPTED_FIELDS
-from leadbase.leads.schemas import LeadIn, LeadOut, LeadPatch, LeadSort
-from leadbase.leads.selectors import SORTS
+from leadbase.leads.schemas import LeadIn, LeadOut, LeadPatch, LeadSort, QualificationFilter
+from leadbase.leads.selectors import NOT_QUALIFIED, SORTS
 
 from .conftest import ApiClient
 
@@ -304,6 +307,7 @@ def test_list_filters_match_the_ui_filters(api: ApiClient, make_lead: MakeLead, 
     assert ids(stage="mql") == [hot.pk]
     assert ids(temperature="hot") == [hot.pk]
     assert ids(qualification="mql") == [hot.pk]
+    assert ids(qualification="none") == [owned.pk]
     assert ids(owner=rep.pk) == [owned.pk]
     assert ids(unassigned="true") == [hot.pk]
     assert ids(source="event") == [hot.pk]
@@ -319,6 +323,8 @@ def test_list_filters_match_the_ui_filters(api: ApiClient, make_lead: MakeLead, 
         ({"limit": 0}, "limit"),
         ({"sort": "email"}, "sort"),
         ({"stage": "hot"}, "stage"),
+        ({"qualification": "pql"}, "qualification"),
+        ({"qualification": "None"}, "qualification"),
         ({"owner": "me"}, "owner"),
         ({"min_score": "nan"}, "min_score"),
         ({"min_score": 50, "max_score": 10}, "max_score"),
@@ -373,7 +379,13 @@ def test_list_query_count_does_not_grow_with_rows(
 
 def test_lead_input_schema_accepts_exactly_the_fields_lead_upsert_accepts() -> None:
     assert set(LeadIn.model_fields) == ACCEPTED_FIELDS | {"consents"}
-    assert set(LeadPatch.model_fields) == ACCEPTED_FIELDS
+    assert set(LeadPatch.model_fields) == ACCEPTED_FIELDS | EDIT_ONLY_FIELDS | {"reason"}
+
+
+def test_qualification_filter_offers_every_qualification_and_none() -> None:
+    assert set(get_args(QualificationFilter)) == {*Qualification.values, NOT_QUALIFIED}
+    offered = re.findall(r'<option value="([^"]*)"', str(LeadFilterForm()["qualification"]))
+    assert set(offered) == set(get_args(QualificationFilter))
 
 
 def test_every_ui_sort_has_a_cursor_order() -> None:

@@ -60,7 +60,7 @@ def test_progress_is_reported_per_chunk(monkeypatch: pytest.MonkeyPatch) -> None
 
 # --- property: batch == row by row ---------------------------------------------------------
 
-names = st.sampled_from(["", "Ann", "Bob", "ann", "Chloé"])
+names = st.sampled_from(["", "Ann", "Bob", "ann", "Chloé", "CHLOÉ"])
 row_strategy = st.fixed_dictionaries(
     {},
     optional={
@@ -90,7 +90,8 @@ def _wipe() -> None:
 
 def _snapshot() -> dict[str, Any]:
     fields = ["email", "phone", "first_name", "last_name", "job_title", "city", "country"]
-    fields += ["seniority", "lifecycle_stage", "attributes", "search_text", "source_detail"]
+    fields += ["seniority", "lifecycle_stage", "attributes", "search_text", "name_key"]
+    fields += ["source_detail"]
     leads = sorted(
         (
             tuple(str(getattr(lead, f)) for f in fields),

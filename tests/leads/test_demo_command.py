@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -40,3 +46,63 @@ def test_reset_starts_over_with_the_asked_size() -> None:
     out = demo("--leads", "25", "--reset")
     assert "Admin user created" in out  # the flush removed the old admin too
     assert Lead.objects.count() == 25
+
+
+@pytest.mark.parametrize("leads", ["-1", "-5000"])
+def test_a_negative_number_of_leads_is_refused_before_anything_is_done(leads: str) -> None:
+    out, err = StringIO(), StringIO()
+
+    with pytest.raises(SystemExit) as exit_:
+        call_command("demo", "--no-serve", "--leads", leads, stdout=out, stderr=err)
+
+    assert exit_.value.code == 2
+    assert err.getvalue().strip() == "--leads must be 0 or more."
+    assert out.getvalue() == ""
+    assert not User.objects.exists()  # no admin made, no data loaded
+
+
+@pytest.mark.parametrize(
+    ("leads", "message"),
+    [
+        ("-1", "--leads must be 0 or more."),
+        ("many", "argument --leads: invalid int value: 'many'"),
+        ("1.5", "argument --leads: invalid int value: '1.5'"),
+    ],
+)
+def test_the_leadbase_command_refuses_bad_lead_counts_with_exit_status_2(
+    tmp_path: Path, leads: str, message: str
+) -> None:
+    database = tmp_path / "untouched.sqlite3"
+    env = {**os.environ, "LEADBASE_ENV": "test", "DATABASE_URL": f"sqlite:///{database}"}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "leadbase.cli", "demo", "--no-serve", "--leads", leads],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Admin user" not in done.stdout
+    assert _tables(database) == []  # nothing was migrated
+
+
+def _tables(database: Path) -> list[str]:
+    if not database.exists():
+        return []
+    with closing(sqlite3.connect(database)) as db:
+        return [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+
+
+def test_zero_leads_prepares_an_empty_database_that_a_later_run_fills() -> None:
+    out = demo("--leads", "0")
+    assert "Admin user created: admin / " in out
+    assert "Loaded 0 leads" in out
+    assert not Lead.objects.exists()
+
+    out = demo("--leads", "20")
+    assert "Loaded 20 leads" in out
+    assert Lead.objects.count() == 20

@@ -187,5 +187,6 @@ def test_query_count(
     client = login(admin_user)
     client.get(url(full_lead))
     # session + user + lead with company, owner, campaign + consents + events + transitions
-    with django_assert_max_num_queries(6):
+    # + open duplicate suggestions (both leads with company and owner)
+    with django_assert_max_num_queries(7):
         assert client.get(url(full_lead)).status_code == 200

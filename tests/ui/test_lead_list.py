@@ -131,6 +131,8 @@ def test_search(
         ({"stage": "subscriber"}, ["Cleo Park"]),
         ({"temperature": "warm"}, ["Bob Stone"]),
         ({"qualification": "mql"}, ["Bob Stone"]),
+        ({"qualification": "none"}, ["Cleo Park"]),
+        ({"qualification": "none", "temperature": "cold"}, ["Cleo Park"]),
         ({"owner": "unassigned"}, ["Cleo Park"]),
         ({"source": "paid_search"}, ["Anna Berg"]),
         ({"min_score": "40"}, ["Bob Stone", "Anna Berg"]),
@@ -150,6 +152,17 @@ def test_filters(
 ) -> None:
     html = page(login(viewer), **params)
     assert names(html) == (expected or ["Cleo Park", "Bob Stone", "Anna Berg"])
+
+
+def test_not_qualified_is_a_qualification_choice(
+    login: Login, marketer: User, leads: dict[str, Lead]
+) -> None:
+    html = page(login(marketer))
+    assert '<option value="none">Not qualified</option>' in html
+    html = page(login(marketer), qualification="none")
+    assert '<option value="none" selected>Not qualified</option>' in html
+    assert names(html) == ["Cleo Park"]
+    assert names(page(login(marketer), qualification="none", temperature="hot")) == []
 
 
 def test_owner_filter_lists_users(

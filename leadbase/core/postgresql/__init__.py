@@ -1,0 +1,1 @@
+"""Leadbase's database engine for PostgreSQL (settings.DATABASES): Django's, see base.py."""
