@@ -39,7 +39,7 @@ from .models import (
     TransitionKind,
 )
 from .normalize import normalize_lead_data
-from .services import DERIVED_FIELDS, LEAD_CREATED
+from .services import DERIVED_FIELDS, LEAD_CREATED, SOURCE_MAX_LENGTH
 
 CHUNK = 5000  # rows per transaction: per-chunk queries and commits amortised, locks held briefly
 
@@ -121,6 +121,7 @@ def lead_upsert_many(
     progress: Callable[[int, int], None] | None = None,
 ) -> BatchResult:
     """Upsert every row; rows are processed in order, in chunks of CHUNK per transaction."""
+    source = source[:SOURCE_MAX_LENGTH]
     result = BatchResult()
     for start in range(0, len(rows), CHUNK):
         with _cyclic_gc_paused():
@@ -266,7 +267,7 @@ def _write(
     for names, values in by_fields.items():
         update_rows(Lead, [*names, *DERIVED_FIELDS, "updated_at"], values)
 
-    actor_id, label = (actor.pk, "user") if actor else (None, source)
+    actor_id, label = (actor.pk, "user") if actor else (None, source[:64])
     transition = {"kind": TransitionKind.STAGE.value, "at": now, "actor_id": actor_id}
     transition |= {"reason": f"created from {source}", "actor_label": label}
     event = {"type": LEAD_CREATED, "occurred_at": now, "source": source[:64]}

@@ -123,7 +123,7 @@ _LOCAL_PART_MAX = 64  # octets before the @, checked only in email_validator's s
 _EMAIL_MAX = 254  # octets of the whole address, as given, normalised, and in IDNA ASCII
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=131_072)
 def _email_domain(
     domain_part: str, test_environment: bool, globally_deliverable: bool, special: tuple[str, ...]
 ) -> tuple[str, str, int] | None:
@@ -175,7 +175,7 @@ def normalize_domain(raw: str) -> str:
     return text
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=131_072)
 def seniority_from_title(title: str) -> str:
     for level, pattern in _SENIORITY_WORDS:
         if pattern.search(title):
@@ -192,7 +192,7 @@ def company_domain_from_email(email: str) -> str:
     return _company_domain(email_domain(email))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=131_072)
 def _company_domain(domain: str) -> str:
     if not domain or is_personal_domain(domain):
         return ""

@@ -183,6 +183,10 @@ def _history_rows(
     ]
 
 
+# The longest source label stored (Consent.source, LeadChange.source, Lead.source_detail).
+SOURCE_MAX_LENGTH = 200
+
+
 def lead_upsert(
     *,
     data: Mapping[str, Any],
@@ -197,7 +201,9 @@ def lead_upsert(
     Validates and normalises (raising ValidationFailed with every bad field), finds the same
     person by email, then by phone, merges without losing data (see merge_rules), records
     consents, the creation event and transition, and suggests likely duplicates.
+    `source` is a label (e.g. `form:<slug>`); it is kept to SOURCE_MAX_LENGTH characters.
     """
+    source = source[:SOURCE_MAX_LENGTH]
     clean = normalize_lead_data(data)
     _validate_consents(consents)
     now = at or timezone.now()
@@ -318,7 +324,7 @@ def _create(
         at=now,
         reason=f"created from {source}",
         actor=actor,
-        actor_label="user" if actor else source,
+        actor_label="user" if actor else source[:64],
     )
     Event.objects.create(
         lead=lead,
