@@ -13,13 +13,11 @@ import http.client
 import os
 import random
 import socket
-import subprocess
-import sys
 import threading
 import time
 from typing import Any
 
-from bench.common import Report, latency_summary
+from bench.common import Report, latency_summary, serve_subprocess
 
 
 def free_port() -> int:
@@ -130,21 +128,7 @@ def run(report: Report, *, seconds: float, threads: int, server_workers: int) ->
 
     port = free_port()
     env = {**os.environ, "LEADBASE_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "leadbase.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(server_workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = serve_subprocess(port, workers=server_workers, env=env)
     try:
         wait_ready(port)
         auth = {"Authorization": f"Bearer {key}"}

@@ -6,6 +6,8 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -117,3 +119,14 @@ def print_table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> N
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(str(row.get(c, "")).ljust(w) for c, w in zip(columns, widths, strict=True)))
+
+
+def serve_subprocess(port: int, *, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`leadbase serve` (granian) on `port` in a child process, output discarded."""
+    command = [sys.executable, "-m", "leadbase.cli", "serve"]
+    return subprocess.Popen(
+        [*command, "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

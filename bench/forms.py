@@ -16,8 +16,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from bench.api import free_port, wait_ready
-from bench.common import Report, latency_summary
+from bench.common import Report, latency_summary, serve_subprocess
 
 SLUG = "bench-form"
 ROUNDS = 5  # time slices per endpoint
@@ -183,21 +181,7 @@ def run(report: Report, *, seconds: float, threads: int, server_workers: int) ->
         "LEADBASE_FORMS_RATE_PER_IP": "100000000/60",
         "LEADBASE_FORMS_RATE_PER_FORM": "100000000/60",
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "leadbase.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(server_workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = serve_subprocess(port, workers=server_workers, env=env)
     path = f"/f/{SLUG}"
     html = "text/html"
     try:
