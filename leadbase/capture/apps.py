@@ -5,3 +5,7 @@ class CaptureConfig(AppConfig):
     name = "leadbase.capture"
     label = "capture"
     verbose_name = "Capture"
+
+    def ready(self) -> None:
+        # Registers the capture app's periodic jobs (leadbase.core.scheduler) in every process.
+        from leadbase.capture.imports import cleanup  # noqa: F401

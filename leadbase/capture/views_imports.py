@@ -10,6 +10,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -142,6 +143,7 @@ def _context(job: ImportJob, mapping_form: MappingForm | None = None) -> dict[st
             for index, (header, field) in enumerate(form.columns())
         ],
         "job": job,
+        "file_retention_days": settings.LEADBASE_IMPORT_FILE_RETENTION_DAYS,
         "editable": job.status in services.EDITABLE,
         "active": job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
         "headers": headers,
@@ -289,5 +291,7 @@ def import_problems_csv(request: HttpRequest, job_id: int) -> StreamingHttpRespo
     job = _job_or_404(job_id)
     if job.dry_run.get("state") != "done":
         raise Http404("This import has no dry run.")
+    if not job.file:
+        raise Http404("The file of this import has been removed; upload it again.")
     lines = report.problem_lines(job)
     return _csv_download(report.csv_chunks(lines), f"import-{job.pk}-problems.csv")

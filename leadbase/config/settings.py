@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "leadbase.accounts",
     "leadbase.leads",
     "leadbase.capture",
+    "leadbase.demo",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +210,9 @@ LEADBASE_HOOKS_MAX_BODY_BYTES = int(os.environ.get("LEADBASE_HOOKS_MAX_BODY_BYTE
 LEADBASE_HOOKS_REJECTED_LOG_RATE = os.environ.get("LEADBASE_HOOKS_REJECTED_LOG_RATE", "60/60")
 # Largest CSV/XLSX file an import accepts (docs/capture-import.md).
 LEADBASE_IMPORT_MAX_BYTES = int(os.environ.get("LEADBASE_IMPORT_MAX_BYTES", str(200 << 20)))
+LEADBASE_IMPORT_FILE_RETENTION_DAYS = int(
+    os.environ.get("LEADBASE_IMPORT_FILE_RETENTION_DAYS", "30")
+)  # days an uploaded import file is kept after its run (leadbase.capture.imports.cleanup)
 # Reverse proxies in front of Leadbase that append to X-Forwarded-For (0: use REMOTE_ADDR).
 LEADBASE_PROXY_COUNT = int(os.environ.get("LEADBASE_PROXY_COUNT", "0"))
 

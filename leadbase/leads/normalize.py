@@ -21,6 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from leadbase.core.errors import ValidationFailed
 
+from .countries import country_code_for
 from .freemail import is_personal_domain
 from .models import Channel, LifecycleStage, Seniority
 
@@ -224,7 +225,11 @@ def normalize_lead_data(data: Mapping[str, Any]) -> dict[str, Any]:
     if country is not None:
         code = clean_text(country).upper()
         if code not in _COUNTRY_CODES:
-            errors["country"] = "must be a two-letter ISO 3166 country code, e.g. DE or US"
+            code = country_code_for(code) or ""
+        if code not in _COUNTRY_CODES:
+            errors["country"] = (
+                "must be a country: its two-letter ISO 3166 code (DE, US) or its name (Germany)"
+            )
         else:
             out["country"] = code
 

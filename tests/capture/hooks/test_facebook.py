@@ -234,10 +234,15 @@ def test_one_bad_change_does_not_lose_the_others(post_facebook: Post, fb_source:
 def test_an_invalid_value_is_kept_as_an_attribute_not_lost(
     post_facebook: Post, fb_source: Any
 ) -> None:
-    reply = post_facebook(fb_body(fb_change(email="x@example.com", country="United Kingdom")))
+    reply = post_facebook(fb_body(fb_change(email="x@example.com", country="Atlantis")))
     assert "country" in reply.body["results"][0]["detail"]
     lead = Lead.objects.get()
-    assert lead.country == "" and lead.attributes["invalid_country"] == "United Kingdom"
+    assert lead.country == "" and lead.attributes["invalid_country"] == "Atlantis"
+
+
+def test_a_country_name_becomes_its_code(post_facebook: Post, fb_source: Any) -> None:
+    post_facebook(fb_body(fb_change(email="x@example.com", country="United Kingdom")))
+    assert Lead.objects.get().country == "GB"
 
 
 def test_unicode_and_idn_emails(post_facebook: Post, fb_source: Any) -> None:

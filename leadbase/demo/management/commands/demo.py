@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from leadbase.accounts.models import Role
 from leadbase.accounts.services import user_ensure
+from leadbase.capture.demo import demo_capture_ensure
 from leadbase.core.management.commands.serve import granian_command
 from leadbase.core.worker import start_worker_thread
 from leadbase.leads.demo_data import load_demo_data
@@ -63,6 +64,12 @@ class Command(BaseCommand):
                 "(`leadbase changepassword admin` sets a new one)."
             )
         self._load(options["leads"], options["seed"])
+        capture = demo_capture_ensure(actor=admin.user)
+        if capture.forms:
+            self.stdout.write(
+                f"Created {capture.forms} sample forms (/f/newsletter, /f/demo) and "
+                f"{capture.webhook_sources} generic webhook source (Capture > Webhooks)."
+            )
 
         if options["no_serve"]:
             self.stdout.write("Database ready (--no-serve).")

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from leadbase.accounts.models import User
+from leadbase.capture.models import Form, WebhookSource
 from leadbase.leads.models import Lead
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,12 +34,18 @@ def test_demo_prepares_admin_and_data_then_keeps_them_on_a_second_run() -> None:
     assert User.objects.get(username="admin").check_password(password)
     assert Lead.objects.count() == 60
     ids = sorted(Lead.objects.values_list("pk", flat=True))
+    assert sorted(Form.objects.values_list("slug", flat=True)) == ["demo", "newsletter"]
+    assert Form.objects.get(slug="newsletter").double_opt_in
+    assert WebhookSource.objects.count() == 1
+    assert "sample forms" in first
 
     second = demo("--leads", "60", "--seed", "3")
 
     assert "already exists" in second
     assert "already present" in second
     assert sorted(Lead.objects.values_list("pk", flat=True)) == ids
+    assert Form.objects.count() == 2 and WebhookSource.objects.count() == 1
+    assert "sample forms" not in second
     assert User.objects.get(username="admin").check_password(password)
 
 
@@ -106,3 +114,12 @@ def test_zero_leads_prepares_an_empty_database_that_a_later_run_fills() -> None:
     out = demo("--leads", "20")
     assert "Loaded 20 leads" in out
     assert Lead.objects.count() == 20
+
+
+def test_the_sample_forms_are_served_and_the_webhook_source_is_signed(client: Client) -> None:
+    demo("--leads", "0")
+    for slug in ("newsletter", "demo"):
+        page = client.get(f"/f/{slug}")
+        assert page.status_code == 200
+        assert b'name="email"' in page.content
+    assert WebhookSource.objects.get().secret  # generated: the source never accepts unsigned
