@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 
-from bench import api, forms, imports, pages, upsert
+from bench import api, forms, imports, pages, tracking, upsert
 from bench.common import Report, django_setup, print_table, vendor, wipe_leads
 
 
@@ -21,7 +21,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument(
-        "--only", choices=["upsert", "pages", "api", "forms", "imports"], action="append"
+        "--only",
+        choices=["upsert", "pages", "api", "forms", "imports", "tracking"],
+        action="append",
     )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
@@ -29,7 +31,7 @@ def main() -> None:
         os.environ["DATABASE_URL"] = f"sqlite:///{path}"
     django_setup()
     db = vendor()
-    only = set(args.only or ["upsert", "pages", "api", "forms", "imports"])
+    only = set(args.only or ["upsert", "pages", "api", "forms", "imports", "tracking"])
     quick = args.quick
 
     if "upsert" in only:
@@ -45,7 +47,7 @@ def main() -> None:
         )
         print("saved", report.save("upsert"))
 
-    if only & {"pages", "api"}:
+    if only & {"pages", "api", "tracking"}:
         from leadbase.leads.demo_data import load_demo_data
 
         leads = 5_000 if quick else 100_000
@@ -84,6 +86,25 @@ def main() -> None:
             ["endpoint", "requests_per_s", "p50_ms", "p99_ms", "errors", "vs_empty"],
         )
         print("saved", report.save("forms"))
+
+    if "tracking" in only:
+        report = Report(db)
+        tracking.run(report, seconds=3 if quick else 10, threads=4)
+        print_table(
+            f"Event ingestion, {db} (granian, 1 worker process, 4 client threads)",
+            report.rows,
+            [
+                "endpoint",
+                "requests_per_s",
+                "events_per_s",
+                "p50_ms",
+                "p99_ms",
+                "errors",
+                "vs_empty",
+                "events_vs_empty",
+            ],
+        )
+        print("saved", report.save("tracking"))
 
     if "imports" in only:
         rows = 100_000 if quick else 1_000_000

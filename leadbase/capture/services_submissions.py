@@ -37,6 +37,7 @@ from django_tasks_db.backend import DatabaseBackend
 from leadbase.accounts.models import Role, User
 from leadbase.core.errors import ApplicationError, PermissionDenied, ValidationFailed
 from leadbase.core.ratelimit import Rate, rate_check
+from leadbase.leads.events import visitor_identify
 from leadbase.leads.models import Event
 from leadbase.leads.normalize import normalize_lead_data
 from leadbase.leads.services import ConsentInput, UpsertResult, lead_assign, lead_upsert
@@ -326,11 +327,16 @@ def _process_locked(submission_id: int) -> UpsertResult | None:
         "submission_id": locked.pk,
         "landing_page": context.get("landing_page", ""),
     }
-    if context.get("visitor_id"):
-        properties["visitor_id"] = context["visitor_id"]
-    events = [Event(lead=lead, type=FORM_SUBMITTED, properties=properties)]
+    visitor = context.get("visitor_id") or None
+    if visitor:
+        properties["visitor_id"] = visitor
+        # The visitor's tracked history (page views before the form) joins the lead.
+        visitor_identify(visitor_id=visitor, lead=lead, at=locked.created_at)
+    events = [Event(lead=lead, type=FORM_SUBMITTED, properties=properties, visitor_id=visitor)]
     if purpose_event := PURPOSE_EVENTS.get(form.purpose):
-        events.append(Event(lead=lead, type=purpose_event, properties=properties))
+        events.append(
+            Event(lead=lead, type=purpose_event, properties=properties, visitor_id=visitor)
+        )
     for event in events:
         event.occurred_at, event.source = locked.created_at, source[:64]
     Event.objects.bulk_create(events)

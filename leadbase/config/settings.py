@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "leadbase.accounts",
     "leadbase.leads",
     "leadbase.capture",
+    "leadbase.tracking",
     "leadbase.demo",
 ]
 
@@ -213,6 +214,16 @@ LEADBASE_IMPORT_MAX_BYTES = int(os.environ.get("LEADBASE_IMPORT_MAX_BYTES", str(
 LEADBASE_IMPORT_FILE_RETENTION_DAYS = int(
     os.environ.get("LEADBASE_IMPORT_FILE_RETENTION_DAYS", "30")
 )  # days an uploaded import file is kept after its run (leadbase.capture.imports.cleanup)
+# Tracking (docs/tracking.md): beacon/pixel requests per IP, largest event properties, days the
+# events of visitors who never identify are kept, pricing page paths, and (when set) the only
+# sites whose pages may send beacons (space- or comma-separated host names).
+LEADBASE_TRACKING_RATE_PER_IP = os.environ.get("LEADBASE_TRACKING_RATE_PER_IP", "120/60")
+LEADBASE_TRACKING_MAX_PROPERTIES_BYTES = int(
+    os.environ.get("LEADBASE_TRACKING_MAX_PROPERTIES_BYTES", "8192")
+)
+LEADBASE_TRACKING_ANONYMOUS_DAYS = int(os.environ.get("LEADBASE_TRACKING_ANONYMOUS_DAYS", "180"))
+LEADBASE_TRACKING_PRICING_PATHS = os.environ.get("LEADBASE_TRACKING_PRICING_PATHS", "/pricing")
+LEADBASE_TRACKING_ALLOWED_DOMAINS = os.environ.get("LEADBASE_TRACKING_ALLOWED_DOMAINS", "")
 # Reverse proxies in front of Leadbase that append to X-Forwarded-For (0: use REMOTE_ADDR).
 LEADBASE_PROXY_COUNT = int(os.environ.get("LEADBASE_PROXY_COUNT", "0"))
 

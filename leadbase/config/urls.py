@@ -9,6 +9,7 @@ urlpatterns = [
     path("capture/", include("leadbase.capture.urls")),
     path("f/", include("leadbase.capture.urls_public")),
     path("hooks/", include("leadbase.capture.urls_hooks")),
+    path("t/", include("leadbase.tracking.urls")),
     path("accounts/", include("leadbase.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -243,11 +243,41 @@ class Lead(TimeStampedModel):
         return f"{self.first_name} {self.last_name}".strip()
 
 
-class Event(models.Model):
-    """One timestamped thing a lead did. Append-only: rows are never edited after insert
-    (merging two leads re-points events to the surviving lead, nothing else)."""
+class Visitor(models.Model):
+    """A browser known by the first-party id the tracking snippet keeps in its cookie. Events
+    of a visitor who has not identified yet are stored with the visitor id and no lead; when the
+    visitor identifies (a form, the API), the visitor is linked to the lead and those events
+    are attached to it (`leads.events.visitor_identify`)."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    visitor_id = models.CharField(max_length=64, unique=True)
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="visitors"
+    )
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    identified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["lead"], name="visitor_lead_idx")]
+
+    def __str__(self) -> str:
+        return f"visitor {self.visitor_id}"
+
+
+class Event(models.Model):
+    """One timestamped thing a lead (or a visitor not identified yet) did. Append-only: rows
+    are never edited after insert, except that merging two leads re-points events to the
+    surviving lead and a visitor identifying attaches its events to the lead."""
+
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    # The tracking visitor id the event came with (kept after the visitor identifies), and the
+    # sender's own id of the event (a second event with the same id is a resend, not stored).
+    # NULL, not "", when absent: batch writers that do not name these columns leave them NULL,
+    # and the unique constraint and the partial index only hold the rows that have one.
+    visitor_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    client_event_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     type = models.CharField(max_length=64)
     occurred_at = models.DateTimeField()
     properties = models.JSONField(default=dict, blank=True)
@@ -256,7 +286,25 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["lead", "occurred_at"], name="event_lead_time_idx")]
+        indexes = [
+            models.Index(fields=["lead", "occurred_at"], name="event_lead_time_idx"),
+            models.Index(
+                fields=["visitor_id"],
+                condition=Q(lead__isnull=True),
+                name="event_anonymous_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client_event_id"],
+                condition=Q(client_event_id__isnull=False),
+                name="event_client_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(lead__isnull=False) | Q(visitor_id__isnull=False),
+                name="event_lead_or_visitor",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} @ {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -31,6 +31,7 @@ from .models import (
     LifecycleStage,
     LifecycleTransition,
     TransitionKind,
+    Visitor,
 )
 from .normalize import company_domain_from_email, normalize_lead_data
 
@@ -402,6 +403,7 @@ def lead_merge(*, primary: Lead, duplicate: Lead, actor: User | None = None) -> 
     source = f"merge of lead {duplicate.pk}"
 
     Event.objects.filter(lead=duplicate).update(lead=primary)
+    Visitor.objects.filter(lead=duplicate).update(lead=primary)
     LifecycleTransition.objects.filter(lead=duplicate).update(lead=primary)
     Consent.objects.filter(lead=duplicate).update(lead=primary)
     LeadChange.objects.filter(lead=duplicate).update(lead=primary)

@@ -34,7 +34,8 @@ from tests.conftest import PASSWORD, make_user
 # one inside the browser block fails loudly instead.
 CHROMIUM = os.environ.get("LEADBASE_CHROMIUM") or shutil.which("chromium")
 
-pytestmark = [
+# The marks of every test module that drives Chromium (import them as its `pytestmark`).
+BROWSER_MARKS = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
@@ -42,6 +43,7 @@ pytestmark = [
         reason="No Chromium: install Debian's chromium or set LEADBASE_CHROMIUM to one.",
     ),
 ]
+pytestmark = BROWSER_MARKS
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
