@@ -11,8 +11,15 @@ from leadbase.accounts.models import Role, User
 from leadbase.accounts.services import apikey_create
 from leadbase.leads.models import Lead
 from leadbase.leads.services import lead_upsert
+from leadbase.scoring.rule_sets import active_forget
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _forget_active_rule_set() -> None:
+    """Each process keeps the rule set in force for a moment; a test's database is new."""
+    active_forget()
 
 
 def make_user(username: str, role: str) -> User:

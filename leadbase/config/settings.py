@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "leadbase.leads",
     "leadbase.capture",
     "leadbase.tracking",
+    "leadbase.scoring",
     "leadbase.demo",
 ]
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from leadbase.core.fastinsert import in_values, insert_rows, update_rows
 
+from .hooks import leads_changed
 from .models import Event, Lead, Visitor
 
 CLIENT_EVENT_ID_MAX_LENGTH = 100
@@ -173,6 +174,7 @@ def _record(items: Sequence[EventIn], leads: QuerySet[Lead]) -> EventsRecorded:
         _visitors_seen(seen, visitors)
     moves = [(pk, at) for pk, at in latest.items() if activity[pk] < at]
     update_rows(Lead, ["last_activity_at"], sorted(moves))
+    leads_changed(latest)
     return EventsRecorded(
         stored=len(rows),
         duplicates=tuple(duplicates),
@@ -207,6 +209,8 @@ def visitor_identify(*, visitor_id: str, lead: Lead, at: dt.datetime | None = No
             Lead.objects.filter(pk=lead.pk, last_activity_at__lt=newest).update(
                 last_activity_at=newest
             )
+        # Attached events are older than the lead's scored ones: those need a rebuild.
+        leads_changed([lead.pk], rebuild=attached > 0)
     relinked = previous if previous is not None and previous != lead.pk else None
     return Identified(visitor=visitor, attached=attached, relinked_from=relinked)
 

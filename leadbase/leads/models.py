@@ -186,8 +186,13 @@ class Lead(TimeStampedModel):
 
     # Scores (derived data: recomputable from rules + events + fields)
     fit_score = models.FloatField(default=0)
+    fit_grade = models.CharField(
+        max_length=1, blank=True, default="", help_text="A-D; blank: not scored"
+    )
     engagement_score = models.FloatField(default=0)
     total_score = models.FloatField(default=0)
+    # Fit reaches the ideal-customer threshold of the rule set in force.
+    is_prospect = models.BooleanField(default=False)
     predicted_probability = models.FloatField(null=True, blank=True)
 
     # When the lead first reached each stage
@@ -320,6 +325,7 @@ class TransitionKind(models.TextChoices):
     QUALIFICATION = "qualification", "Qualification"
     TEMPERATURE = "temperature", "Temperature"
     SALES_STATUS = "sales_status", "Sales status"
+    PROSPECT = "prospect", "Prospect (fits the ideal customer profile)"
 
 
 class LifecycleTransition(models.Model):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from leadbase.accounts.models import User
 from leadbase.core.errors import ValidationFailed
 
+from .hooks import leads_changed
 from .merge_rules import LEAD_FIELDS, as_text, name_key_for, plan_merge, search_text_for
 from .models import (
     STAGE_TIMESTAMP_FIELD,
@@ -211,7 +212,9 @@ def lead_upsert(
     for attempt in range(2):
         try:
             with transaction.atomic():
-                return _upsert_clean(clean, source, actor, consents, overwrite, now)
+                result = _upsert_clean(clean, source, actor, consents, overwrite, now)
+                leads_changed([result.lead.pk])
+                return result
         except IntegrityError:
             # A concurrent request created the same email first: go round once more and
             # update that lead instead.
@@ -453,6 +456,7 @@ def lead_merge(*, primary: Lead, duplicate: Lead, actor: User | None = None) -> 
         source="merge",
         properties={"merged_lead_id": duplicate_id, "by": actor.username if actor else "system"},
     )
+    leads_changed([primary.pk], rebuild=True)  # events of another lead joined this one
     return primary
 
 
@@ -470,7 +474,9 @@ def lead_update(
     recorded with the actor and `reason`. The rules are in `leads.edits`."""
     from .edits import lead_update as apply_edit  # edits builds on this module's helpers
 
-    return apply_edit(lead=lead, data=data, actor=actor, source=source, reason=reason)
+    result = apply_edit(lead=lead, data=data, actor=actor, source=source, reason=reason)
+    leads_changed([lead.pk])
+    return result
 
 
 def lead_assign(*, lead: Lead, owner: User | None, actor: User | None = None) -> Lead:

@@ -16,7 +16,7 @@ from django.test import Client
 
 from leadbase.accounts.models import User
 from leadbase.capture.models import Form, WebhookSource
-from leadbase.leads.models import Lead
+from leadbase.leads.models import Lead, LifecycleTransition
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,6 +36,11 @@ def test_demo_prepares_admin_and_data_then_keeps_them_on_a_second_run() -> None:
     ids = sorted(Lead.objects.values_list("pk", flat=True))
     assert sorted(Form.objects.values_list("slug", flat=True)) == ["demo", "newsletter"]
     assert Form.objects.get(slug="newsletter").double_opt_in
+    # every demo lead is scored with the default rule set, keeping the demo's own classes
+    assert "Scored 60 leads" in first
+    assert not Lead.objects.filter(fit_grade="").exists()
+    assert Lead.objects.filter(engagement_score__gt=0).exists()
+    assert not LifecycleTransition.objects.filter(actor_label__startswith="scoring v").exists()
     assert WebhookSource.objects.count() == 1
     assert "sample forms" in first
 

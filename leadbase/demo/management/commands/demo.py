@@ -24,6 +24,9 @@ from leadbase.capture.demo import demo_capture_ensure
 from leadbase.core.management.commands.serve import granian_command
 from leadbase.core.worker import start_worker_thread
 from leadbase.leads.demo_data import load_demo_data
+from leadbase.leads.models import Lead
+from leadbase.scoring.rule_sets import active_forget
+from leadbase.scoring.services import leads_rescore
 
 
 class Command(BaseCommand):
@@ -64,6 +67,7 @@ class Command(BaseCommand):
                 "(`leadbase changepassword admin` sets a new one)."
             )
         self._load(options["leads"], options["seed"])
+        self._score()
         capture = demo_capture_ensure(actor=admin.user)
         if capture.forms:
             self.stdout.write(
@@ -101,6 +105,28 @@ class Command(BaseCommand):
                 f"Loaded {summary.leads} leads, {summary.companies} companies, "
                 f"{summary.campaigns} campaigns, {summary.events} events (seed {seed})."
             )
+
+    def _score(self) -> None:
+        """Score the demo leads never scored with the rule set in force. Their temperature and
+        qualification come from the demo's own history and are kept (no transitions now)."""
+        ids = list(Lead.objects.filter(score_state__isnull=True).values_list("pk", flat=True))
+        if not ids:
+            return
+        active_forget()  # --reset may have removed the rule set this process knew
+        with Progress(
+            TextColumn("Scoring"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            disable=not sys.stderr.isatty(),
+        ) as bar:
+            job = bar.add_task("scoring", total=len(ids))
+            result = leads_rescore(
+                ids,
+                classify=False,
+                progress=lambda done, total: bar.update(job, completed=done, total=total),
+            )
+        self.stdout.write(f"Scored {result.scored} leads with the default rule set.")
 
     def _serve(self, host: str, port: int, workers: int) -> None:
         stop = threading.Event()

@@ -1,0 +1,114 @@
+"""What the engine reads of leads and events, loaded in bulk from the database.
+
+A lead is given to the engine as a mapping of its fields, its company under "company" and its
+custom attributes under "attributes" (docs/scoring-engine.md); an event as an EventIn with its
+time in POSIX seconds and its id as `ref`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from leadbase.core.fastinsert import in_values
+from leadbase.leads.models import Event, Lead
+from leadbase.scoring_engine import EventIn
+
+LEAD_FIELDS: tuple[str, ...] = (
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "job_title",
+    "seniority",
+    "department",
+    "country",
+    "region",
+    "city",
+    "source_channel",
+    "source_detail",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "lifecycle_stage",
+    "sales_status",
+)
+COMPANY_FIELDS: tuple[str, ...] = (
+    "name",
+    "domain",
+    "industry",
+    "employee_count",
+    "annual_revenue",
+    "country",
+    "region",
+    "city",
+)
+# What fit rules may name: checked when a rule set is saved, so a typo is caught there.
+KNOWN_FIELDS: tuple[str, ...] = (
+    *LEAD_FIELDS,
+    "email_domain",
+    *(f"company.{name}" for name in COMPANY_FIELDS),
+)
+# Current classification, read with the lead.
+CLASS_FIELDS = ("temperature", "qualification", "is_prospect", "predicted_probability")
+
+
+def lead_inputs(lead_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The engine's view of each lead (plus its current class under "_class")."""
+    ids = list(lead_ids)
+    if not ids:
+        return {}
+    columns = [
+        "pk",
+        *LEAD_FIELDS,
+        "attributes",
+        *CLASS_FIELDS,
+        *(f"company__{name}" for name in COMPANY_FIELDS),
+    ]
+    out: dict[int, dict[str, Any]] = {}
+    rows = Lead.objects.filter(pk__in=in_values(Lead, "id", ids)).values(*columns)
+    for row in rows.iterator(chunk_size=2000):
+        out[row["pk"]] = lead_mapping(row)
+    return out
+
+
+def lead_mapping(row: Mapping[str, Any]) -> dict[str, Any]:
+    lead = {name: row[name] for name in LEAD_FIELDS}
+    lead["attributes"] = row["attributes"] or {}
+    lead["company"] = {name: row[f"company__{name}"] for name in COMPANY_FIELDS}
+    lead["_class"] = {name: row[name] for name in CLASS_FIELDS}
+    return lead
+
+
+def event_in(event_id: int, kind: str, at: Any, properties: Any) -> EventIn:
+    return EventIn(
+        type=kind,
+        at=at.timestamp(),
+        properties=properties if isinstance(properties, dict) else {},
+        ref=event_id,
+    )
+
+
+def events_of(
+    lead_ids: Iterable[int], *, after_id: Mapping[int, int] | None = None
+) -> dict[int, list[EventIn]]:
+    """Each lead's events in time order (only those with an id above `after_id[lead]` when
+    given: the events not folded into its state yet)."""
+    ids = list(lead_ids)
+    found: dict[int, list[EventIn]] = defaultdict(list)
+    if not ids:
+        return found
+    events = Event.objects.filter(lead_id__in=in_values(Event, "lead_id", ids))
+    if after_id:
+        events = events.filter(pk__gt=min(after_id.get(i, 0) for i in ids))
+    rows = events.order_by("lead_id", "occurred_at", "pk").values_list(
+        "pk", "lead_id", "type", "occurred_at", "properties"
+    )
+    for pk, lead_id, kind, at, properties in rows.iterator(chunk_size=5000):
+        if after_id and pk <= after_id.get(lead_id, 0):
+            continue
+        found[lead_id].append(event_in(pk, kind, at, properties))
+    return found
