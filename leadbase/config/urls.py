@@ -7,6 +7,7 @@ from leadbase.core.views import healthz
 urlpatterns = [
     path("", include("leadbase.leads.urls")),
     path("capture/", include("leadbase.capture.urls")),
+    path("scoring/", include("leadbase.scoring.urls")),
     path("f/", include("leadbase.capture.urls_public")),
     path("hooks/", include("leadbase.capture.urls_hooks")),
     path("t/", include("leadbase.tracking.urls")),

@@ -179,6 +179,10 @@ LEAD_KEYSETS: dict[str, Keyset] = {
     "created_at": Keyset("created_at", None, descending=False),
     "-total_score": Keyset("-total_score", "total_score", descending=True),
     "total_score": Keyset("total_score", "total_score", descending=False),
+    "-fit_score": Keyset("-fit_score", "fit_score", descending=True),
+    "fit_score": Keyset("fit_score", "fit_score", descending=False),
+    "-engagement_score": Keyset("-engagement_score", "engagement_score", descending=True),
+    "engagement_score": Keyset("engagement_score", "engagement_score", descending=False),
     "-last_activity_at": Keyset(
         "-last_activity_at", "last_activity_at", True, kind="datetime", nullable=False
     ),
@@ -258,6 +262,8 @@ def list_leads(request: HttpRequest, params: Query[LeadListQuery]) -> dict[str, 
         source=params.source or "",
         min_score=params.min_score,
         max_score=params.max_score,
+        grades=tuple(params.grade),
+        prospect=params.prospect,
         archived=params.archived,
         sort=params.sort,
     )

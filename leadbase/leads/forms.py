@@ -10,15 +10,21 @@ from django import forms
 from leadbase.accounts.models import User
 
 from .models import Channel, LifecycleStage, Qualification, Temperature
-from .selectors import DEFAULT_SORT, NOT_QUALIFIED, SORTS, LeadFilters
+from .selectors import DEFAULT_SORT, GRADES, NOT_QUALIFIED, SORTS, LeadFilters
 
 UNASSIGNED = "unassigned"
+# The prospect filter's values (a blank value means any).
+PROSPECT_CHOICES = [("", "Any"), ("yes", "Prospects"), ("no", "Not prospects")]
 
 SORT_LABELS: dict[str, str] = {
     "-created_at": "Newest first",
     "created_at": "Oldest first",
     "-total_score": "Highest score",
     "total_score": "Lowest score",
+    "-fit_score": "Best fit",
+    "fit_score": "Weakest fit",
+    "-engagement_score": "Most engaged",
+    "engagement_score": "Least engaged",
     "-last_activity_at": "Latest activity",
     "last_activity_at": "Least recent activity",
 }
@@ -34,6 +40,13 @@ SORT_CHOICES: list[tuple[str, str]] = [
 def _any(label: str, choices: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """The model's choices after an "any" option; a blank model value cannot be a filter."""
     return [("", label), *((value, name) for value, name in choices if value)]
+
+
+class _ChoicesOrBlank(forms.MultipleChoiceField):
+    """Several choices, where a blank value (as a hand-written URL may send) means none."""
+
+    def to_python(self, value: Any) -> list[str]:
+        return [item for item in super().to_python(value) if item]
 
 
 class LeadFilterForm(forms.Form):
@@ -82,6 +95,13 @@ class LeadFilterForm(forms.Form):
         required=False,
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
+    grade = _ChoicesOrBlank(
+        label="Fit grade",
+        required=False,
+        choices=[(grade, grade) for grade in GRADES],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    prospect = forms.ChoiceField(label="Prospect", required=False, choices=PROSPECT_CHOICES)
     sort = forms.ChoiceField(label="Sort by", required=False, choices=SORT_CHOICES)
 
     def __init__(self, data: Any = None, *, owners: Iterable[User] | None = None) -> None:
@@ -126,6 +146,8 @@ class LeadFilterForm(forms.Form):
             source=data["source"],
             min_score=data["min_score"],
             max_score=data["max_score"],
+            grades=tuple(data["grade"]),
+            prospect={"yes": True, "no": False}.get(data["prospect"]),
             sort=data["sort"] or DEFAULT_SORT,
         )
 

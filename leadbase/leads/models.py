@@ -230,6 +230,10 @@ class Lead(TimeStampedModel):
             models.Index(fields=["temperature", "-id"], name="lead_temperature_idx"),
             models.Index(fields=["source_channel", "-id"], name="lead_source_idx"),
             models.Index(fields=["-total_score", "-id"], name="lead_score_idx"),
+            # The list's sorts by fit and by engagement, and its grade filter.
+            models.Index(fields=["-fit_score", "-id"], name="lead_fit_idx"),
+            models.Index(fields=["-engagement_score", "-id"], name="lead_engagement_idx"),
+            models.Index(fields=["fit_grade", "-id"], name="lead_grade_idx"),
             models.Index(fields=["-last_activity_at", "-id"], name="lead_activity_idx"),
             # Same-name duplicate suggestions; also every lookup by company alone.
             models.Index(fields=["company", "name_key"], name="lead_company_name_idx"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from django.db import models
 from ninja import Field, Schema
@@ -40,6 +40,10 @@ LeadSort = Literal[
     "created_at",
     "-total_score",
     "total_score",
+    "-fit_score",
+    "fit_score",
+    "-engagement_score",
+    "engagement_score",
     "-last_activity_at",
     "last_activity_at",
 ]
@@ -47,6 +51,8 @@ CompanySort = Literal["-created_at", "name"]
 # The qualifications, and "none" for leads without one ("" means any, as in the UI's form).
 QualificationFilter = Literal["", "none", "iql", "mql", "sql"]
 LeadAction = Literal["created", "updated", "unchanged"]
+Grade = Literal["A", "B", "C", "D"]
+GRADES = frozenset(get_args(Grade))
 
 
 def _text(field: str, description: str = "") -> Any:
@@ -216,11 +222,14 @@ class LeadOut(Schema):
     owner: OwnerOut | None
     lifecycle_stage: str
     sales_status: str
-    temperature: str
-    qualification: str
-    fit_score: float
-    engagement_score: float
-    total_score: float
+    temperature: str = Field(description="cold, warm or hot.")
+    qualification: str = Field(description='iql, mql, sql, or "" when not qualified.')
+    fit_score: float = Field(description="How well the lead fits the ideal customer (0-100).")
+    engagement_score: float = Field(description="How engaged the lead is now (decays).")
+    total_score: float = Field(description="The same as `score` (kept for older clients).")
+    score: float = Field(description="The total score: the weighted fit and engagement.")
+    grade: Grade | None = Field(description="The fit grade, A (best) to D; null: not scored.")
+    is_prospect: bool = Field(description="Fit reaches the ideal-customer threshold.")
     predicted_probability: float | None
     last_activity_at: dt.datetime | None
     archived: bool
@@ -232,31 +241,41 @@ class LeadOut(Schema):
     def resolve_campaign(obj: Lead) -> str | None:
         return obj.campaign.name if obj.campaign is not None else None
 
+    @staticmethod
+    def resolve_score(obj: Lead) -> float:
+        return obj.total_score
+
+    @staticmethod
+    def resolve_grade(obj: Lead) -> str | None:
+        return obj.fit_grade or None
+
+
+# Where each LeadOut field comes from in a row of `selectors.LEAD_OUT_VALUES`, in LeadOut's
+# order (the JSON's); company and owner are then made objects, grade "" null.
+_ROW_KEYS = {
+    "company": "company_id",
+    "owner": "owner_id",
+    "campaign": "campaign__name",
+    "score": "total_score",
+    "grade": "fit_grade",
+}
+_LEAD_OUT_KEYS = tuple((name, _ROW_KEYS.get(name, name)) for name in LeadOut.model_fields)
+_COMPANY_OUT_KEYS = tuple(
+    (field, "company_id" if field == "id" else f"company__{field}")
+    for field in CompanyOut.model_fields
+)
+
 
 def lead_out_from_values(row: dict[str, Any]) -> dict[str, Any]:
     """What LeadOut serialises for a lead, built from its row of `selectors.LEAD_OUT_VALUES`
     without model instances or validation (the API's read of one lead is its hottest path;
     a test checks that both give the same JSON)."""
-    data: dict[str, Any] = {}
-    for name in LeadOut.model_fields:
-        if name == "company":
-            data[name] = (
-                None
-                if row["company_id"] is None
-                else {
-                    field: row["company_id" if field == "id" else f"company__{field}"]
-                    for field in CompanyOut.model_fields
-                }
-            )
-        elif name == "owner":
-            owner_id = row["owner_id"]
-            data[name] = (
-                None if owner_id is None else {"id": owner_id, "username": row["owner__username"]}
-            )
-        elif name == "campaign":
-            data[name] = row["campaign__name"]
-        else:
-            data[name] = row[name]
+    data = {name: row[key] for name, key in _LEAD_OUT_KEYS}
+    if data["company"] is not None:
+        data["company"] = {field: row[key] for field, key in _COMPANY_OUT_KEYS}
+    if data["owner"] is not None:
+        data["owner"] = {"id": data["owner"], "username": row["owner__username"]}
+    data["grade"] = data["grade"] or None
     return data
 
 
@@ -301,10 +320,35 @@ class LeadListQuery(PageQuery):
     owner: int | None = Field(None, ge=1, le=MAX_DB_ID, description="Owner's user id.")
     unassigned: bool = Field(False, description="Only leads without an owner.")
     source: Channel | None = Field(None, description="Source channel.")
-    min_score: float | None = Field(None, allow_inf_nan=False)
-    max_score: float | None = Field(None, allow_inf_nan=False)
+    min_score: float | None = Field(
+        None, allow_inf_nan=False, description="Total score at least this."
+    )
+    max_score: float | None = Field(None, allow_inf_nan=False, description="Total score at most.")
+    grade: list[Grade] = Field(
+        default_factory=list,
+        description="Fit grades, any of them: repeat the parameter (`grade=A&grade=B`) or "
+        "separate them by commas (`grade=A,B`).",
+    )
+    prospect: bool | None = Field(
+        None,
+        description="true: prospects only (fit reaches the ideal-customer threshold); "
+        "false: the others.",
+    )
     archived: bool = Field(False, description="true lists archived leads instead.")
     sort: LeadSort = Field("-created_at", description="`-` means descending.")
+
+    @field_validator("grade", mode="before")
+    @classmethod
+    def _grades(cls, value: Any) -> Any:
+        """`grade=A,b` as well as `grade=A&grade=B`, in any case. Checked here, whole, so
+        that the error names the parameter (`grade`) rather than an index into it."""
+        values = value if isinstance(value, list) else [value]
+        parts = (part.strip() for item in values for part in str(item).split(","))
+        grades = [part.upper() for part in parts if part]
+        unknown = [grade for grade in grades if grade not in GRADES]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a grade; use A, B, C or D")
+        return grades
 
     @field_validator("max_score")
     @classmethod

@@ -29,6 +29,10 @@ from .models import (
 SORTS: dict[str, tuple[OrderBy, ...]] = {
     "-total_score": (F("total_score").desc(), F("id").desc()),
     "total_score": (F("total_score").asc(), F("id").asc()),
+    "-fit_score": (F("fit_score").desc(), F("id").desc()),
+    "fit_score": (F("fit_score").asc(), F("id").asc()),
+    "-engagement_score": (F("engagement_score").desc(), F("id").desc()),
+    "engagement_score": (F("engagement_score").asc(), F("id").asc()),
     "-last_activity_at": (F("last_activity_at").desc(), F("id").desc()),
     "last_activity_at": (F("last_activity_at").asc(), F("id").asc()),
     "-created_at": (F("id").desc(),),
@@ -38,6 +42,8 @@ DEFAULT_SORT = "-created_at"
 # The qualification filter's value for leads with no qualification (stored as ""), since a
 # blank filter means "any".
 NOT_QUALIFIED = "none"
+# The fit grades a lead can have (Lead.fit_grade; "" while it is not scored).
+GRADES = ("A", "B", "C", "D")
 
 
 def lead_visible_to(user: User) -> QuerySet[Lead]:
@@ -61,6 +67,8 @@ class LeadFilters:
     source: str = ""
     min_score: float | None = None
     max_score: float | None = None
+    grades: tuple[str, ...] = ()  # any of these fit grades (GRADES); () means any
+    prospect: bool | None = None  # True: prospects only; False: the others; None: any
     archived: bool = False
     sort: str = DEFAULT_SORT
 
@@ -88,6 +96,10 @@ def lead_list(*, user: User, filters: LeadFilters) -> QuerySet[Lead]:
         queryset = queryset.filter(total_score__gte=filters.min_score)
     if filters.max_score is not None:
         queryset = queryset.filter(total_score__lte=filters.max_score)
+    if filters.grades:
+        queryset = queryset.filter(fit_grade__in=sorted(set(filters.grades)))
+    if filters.prospect is not None:
+        queryset = queryset.filter(is_prospect=filters.prospect)
     order = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
     return queryset.select_related("company", "owner", "campaign").order_by(*order)
 
@@ -109,6 +121,8 @@ LEAD_OUT_VALUES = (
     "temperature",
     "qualification",
     "fit_score",
+    "fit_grade",
+    "is_prospect",
     "engagement_score",
     "total_score",
     "predicted_probability",

@@ -64,7 +64,8 @@ def test_navigation_names_the_lifecycle(login: Login, marketer: User) -> None:
     html = login(marketer).get("/").text
     assert 'class="nav-item is-active" aria-current="page">Leads</a>' in html
     assert f'<a href="{reverse("capture:forms")}" class="nav-item">Capture</a>' in html
-    for coming in ["Scoring", "Sales", "Nurture", "Analytics"]:
+    assert f'<a href="{reverse("scoring:rule-sets")}" class="nav-item">Scoring</a>' in html
+    for coming in ["Sales", "Nurture", "Analytics"]:
         assert f'aria-disabled="true" title="Coming in a later release">{coming} <small>' in html
     assert "mia" in html
     assert '<span class="badge badge-role">Marketer</span>' in html
