@@ -128,7 +128,10 @@ class Submission(models.Model):
     """What a form received. Kept whatever happens: spam is held with its reason until a
     person releases it; a double submission points at the submission it repeats."""
 
-    form = models.ForeignKey(Form, on_delete=models.PROTECT, related_name="submissions")
+    # No index of its own: the form is the first column of two indexes below.
+    form = models.ForeignKey(
+        Form, on_delete=models.PROTECT, related_name="submissions", db_index=False
+    )
     status = models.CharField(
         max_length=16, choices=SubmissionStatus.choices, default=SubmissionStatus.RECEIVED
     )
@@ -141,11 +144,18 @@ class Submission(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
     idempotency_key = models.CharField(max_length=200, blank=True)
+    # These three are empty when a submission arrives (duplicate_of: unless it is one), so
+    # their indexes are partial (see Meta): the request's insert writes no entry in them.
     duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     lead = models.ForeignKey(
-        Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+        Lead,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="submissions",
+        db_index=False,
     )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -157,6 +167,7 @@ class Submission(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -174,6 +185,20 @@ class Submission(models.Model):
             # the builder's per-form counts (all, held as spam) and the inbox's form + status
             # filter, newest first
             models.Index(fields=["form", "status", "id"], name="submission_form_status_idx"),
+            # a sales rep's inbox, and deleting a lead, a submission or a user (SET NULL)
+            models.Index(
+                fields=["lead"], name="submission_lead_idx", condition=Q(lead__isnull=False)
+            ),
+            models.Index(
+                fields=["duplicate_of"],
+                name="submission_duplicate_idx",
+                condition=Q(duplicate_of__isnull=False),
+            ),
+            models.Index(
+                fields=["released_by"],
+                name="submission_released_by_idx",
+                condition=Q(released_by__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

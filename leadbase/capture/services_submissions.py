@@ -1,11 +1,13 @@
 """Form submissions: receive (in the request), process (in a task), release (a person).
 
 - `submission_receive` validates what a visitor sent, checks the spam signals, and stores a
-  `Submission` before the visitor gets an answer: RECEIVED (and its processing task enqueued),
-  SPAM with the reason, or DUPLICATE pointing at the submission it repeats. Invalid values
-  raise ApplicationError (400) naming each field, and nothing is stored.
-- `submission_process` turns a RECEIVED submission into a lead (`lead_upsert`), consent,
-  owner and events, once, whatever the number of workers running it.
+  `Submission` before the visitor gets an answer (`submission_store`, one transaction):
+  RECEIVED, SPAM with the reason, or DUPLICATE pointing at the submission it repeats. Invalid
+  values raise ApplicationError (400) naming each field, and nothing is stored.
+- A RECEIVED submission is its own queue entry: `submissions_drain` (the task
+  `submissions_drain_task`, which the request enqueues when no drain is waiting, and the
+  periodic sweep) takes the RECEIVED rows one by one; `submission_process` turns one into a
+  lead (`lead_upsert`), consent, owner and events, once, whatever the number of workers.
 - `submission_release` lets an admin or marketer process a submission held as spam (or one
   that failed).
 
@@ -21,18 +23,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
+import time
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_tasks_db.backend import DatabaseBackend
 
 from leadbase.accounts.models import Role, User
 from leadbase.core.errors import ApplicationError, PermissionDenied, ValidationFailed
@@ -46,8 +45,8 @@ from . import optin
 from .attribution import UTM_KEYS, channel_for, context_from
 from .form_values import CONSENT_FIELD, form_values_clean, lead_data_for
 from .models import Form, FormField, FormPurpose, Submission, SubmissionStatus
-from .row_insert import instance_insert, task_enqueue
 from .spam import HONEYPOT_FIELD, TOKEN_FIELD, email_is_disposable, fill_token_check, honeypot_check
+from .submission_store import ACCEPTED, submission_store
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +59,6 @@ PURPOSE_EVENTS: dict[str, str] = {
     FormPurpose.QUOTE_REQUEST: "quote_request",
     FormPurpose.TRIAL_SIGNUP: "trial_signup",
 }
-ACCEPTED = (SubmissionStatus.RECEIVED, SubmissionStatus.PROCESSED)
 RELEASABLE = (SubmissionStatus.SPAM, SubmissionStatus.FAILED)
 RELEASER_ROLES = frozenset({Role.ADMIN, Role.MARKETER})
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
@@ -97,9 +95,8 @@ def submission_receive(
 
     Raises ApplicationError (400) with an error per field; nothing is stored then. Every call
     counts one hit on each of the rate `limits` (core.ratelimit) and raises RateLimited (429)
-    when one is exceeded: for a valid submission the count is the last statement of the
-    transaction that stores it (one commit; on PostgreSQL the counter row is locked only
-    until that commit), so a refused submission is not stored."""
+    when one is exceeded: for a valid submission the hits are counted in the write that
+    stores it (`submission_store`), so a refused submission is not stored."""
     fields = list(form.fields.all()) if fields is None else list(fields)
     clean = form_values_clean(form=form, fields=fields, raw=values)
     errors = dict(clean.errors)
@@ -141,16 +138,20 @@ def submission_receive(
         spam_reason=spam_reason[:200],
         status=SubmissionStatus.SPAM if spam_reason else SubmissionStatus.RECEIVED,
     )
+    now = time.time()
+    from .tasks import submissions_drain_task  # tasks import this module
+
     try:
-        with _one_writer(), transaction.atomic():
-            if not spam_reason and clean.email:
-                submission.duplicate_of_id = _recent_with_email(form, clean.email)
-                if submission.duplicate_of_id is not None:
-                    submission.status = SubmissionStatus.DUPLICATE
-            instance_insert(submission)  # submission.save(force_insert=True), faster
-            if submission.status == SubmissionStatus.RECEIVED:
-                _enqueue_processing(submission.pk)
-            rate_check(limits, message=RATE_MESSAGE)
+        submission_store(
+            submission,
+            since=(
+                timezone.now() - _duplicate_window() if clean.email and not spam_reason else None
+            ),
+            limits=limits,
+            message=RATE_MESSAGE,
+            now=now,
+            drain=submissions_drain_task,
+        )
     except IntegrityError:
         # The same Idempotency-Key was used before (maybe by a concurrent request a moment
         # ago: the unique constraint made this insert wait for it): answer as it was answered.
@@ -159,17 +160,6 @@ def submission_receive(
             raise
         return Received(earlier, replayed=True)
     return Received(submission)
-
-
-_writer_lock = threading.Lock()
-
-
-def _one_writer() -> AbstractContextManager[object]:
-    """On SQLite, the threads of this process take turns at the write transaction: SQLite has
-    one writer at a time, and a thread that finds the database locked polls with growing
-    sleeps (1, 2, 5, 10 ... ms), while one waiting on this lock starts the moment it is free.
-    (Other processes, such as the task worker, still meet SQLite's own locking.)"""
-    return _writer_lock if connection.vendor == "sqlite" else nullcontext()
 
 
 def _lead_errors(fields: Sequence[FormField], data: Mapping[str, Any]) -> dict[str, str]:
@@ -199,54 +189,8 @@ def _summary(errors: Mapping[str, str], fields: Sequence[FormField]) -> str:
     return "Please correct the form. " + " ".join(parts)
 
 
-def _recent_with_email(form: Form, email: str) -> int | None:
-    """The id of an accepted submission of `form` from `email` within the duplicate window.
-    (Plain SQL: the request path runs it on every submission, and compiling the ORM query
-    cost more than running it.)"""
-    since = timezone.now() - _duplicate_window()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _recent_sql(connection),
-            [
-                form.pk,
-                email,
-                *ACCEPTED,
-                connection.ops.adapt_datetimefield_value(since),
-            ],
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row else None
-
-
-def _recent_sql(conn: BaseDatabaseWrapper) -> str:
-    q = conn.ops.quote_name
-    table, pk, form, email, status, created = (
-        q(name)
-        for name in (Submission._meta.db_table, "id", "form_id", "email", "status", "created_at")
-    )
-    return (
-        f"SELECT {pk} FROM {table} WHERE {form} = %s AND {email} = %s "  # noqa: S608 -- names only
-        f"AND {status} IN (%s, %s) AND {created} >= %s ORDER BY {pk} LIMIT 1"
-    )
-
-
 def _duplicate_window() -> dt.timedelta:
     return dt.timedelta(seconds=int(settings.LEADBASE_FORMS_DUPLICATE_WINDOW_SECONDS))
-
-
-def _enqueue_processing(submission_id: int) -> None:
-    """Enqueue the processing task. With the database backend the task row is written in the
-    submission's own transaction: both are committed, or neither. Any other backend (the
-    immediate one runs the task at once, in this request) is called after the commit."""
-    from .tasks import submission_process_task  # tasks import this module
-
-    backend = submission_process_task.get_backend()
-    if isinstance(backend, DatabaseBackend):
-        task_enqueue(submission_process_task, submission_id=submission_id)
-    else:
-        transaction.on_commit(
-            lambda: submission_process_task.enqueue(submission_id=submission_id), robust=True
-        )
 
 
 def submission_process(*, submission: Submission) -> UpsertResult | None:
@@ -259,15 +203,50 @@ def submission_process(*, submission: Submission) -> UpsertResult | None:
 
     A submission whose data cannot make a lead is marked FAILED with the reason; an unexpected
     error also marks it FAILED and is raised again (the task records it)."""
+    return _process(submission.pk)
+
+
+def _process(submission_id: int) -> UpsertResult | None:
     try:
         with transaction.atomic():
-            return _process_locked(submission.pk)
+            return _process_locked(submission_id)
     except ValidationFailed as exc:
-        _mark_failed(submission.pk, exc.message)
+        _mark_failed(submission_id, exc.message)
         return None
     except Exception as exc:
-        _mark_failed(submission.pk, f"{type(exc).__name__}: {exc}")
+        _mark_failed(submission_id, f"{type(exc).__name__}: {exc}")
         raise
+
+
+def submissions_drain(*, min_age: dt.timedelta | None = None) -> int:
+    """Process the RECEIVED submissions (those received at least `min_age` ago), oldest
+    first, each in its own transaction; returns how many were taken.
+
+    The submission rows are the queue: each is claimed with a row lock (on PostgreSQL
+    `FOR UPDATE SKIP LOCKED`, so drains running at once in several workers share the work
+    instead of waiting for each other; SQLite has one writer at a time), and its status
+    decides under that lock, so each is processed once whatever the number of drains. One
+    that cannot become a lead is marked FAILED and the drain goes on. The drain walks the
+    ids upwards, so it ends once it has caught up, also while submissions keep arriving."""
+    after, taken = 0, 0
+    while True:
+        with transaction.atomic():
+            waiting = Submission.objects.filter(status=SubmissionStatus.RECEIVED, pk__gt=after)
+            if min_age is not None:
+                waiting = waiting.filter(created_at__lte=timezone.now() - min_age)
+            claimed = (
+                waiting.order_by("pk")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if claimed is None:
+                return taken
+            after, taken = claimed, taken + 1
+            try:
+                _process(claimed)
+            except Exception:  # marked FAILED (releasable) by _process; the others go on
+                logger.exception("Submission %s could not be processed", claimed)
 
 
 def _process_locked(submission_id: int) -> UpsertResult | None:

@@ -15,7 +15,9 @@ reject it. Views parse and answer; `services_submissions` decides.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
+from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -24,9 +26,11 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.csp import CSP  # type: ignore[import-not-found,unused-ignore]
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -90,7 +94,7 @@ def form_page(request: HttpRequest, slug: str) -> HttpResponse:
         return _error(request, None, HTTPStatus.NOT_FOUND, _not_found_message(), {})
     fields = list(public.fields)
     if request.method == "POST":
-        return _submit(request, form, fields)
+        return _submit(request, form, fields, public.answers)
     meta = _meta_from_request(request)
     values = initial_values(fields=fields, query=request.GET)
     return _page(request, form, fields, values=values, errors={}, meta=meta)
@@ -168,10 +172,13 @@ def _allow_other_sites(response: HttpResponse, form: Form | None) -> HttpRespons
 # --- Submissions ---------------------------------------------------------------------------
 
 
-def _submit(request: HttpRequest, form: Form, fields: list[FormField]) -> HttpResponse:
+def _submit(
+    request: HttpRequest, form: Form, fields: list[FormField], answers: dict[str, Any]
+) -> HttpResponse:
     json_mode = _wants_json(request)
     cors = _cors_headers(form, request.headers.get("Origin", ""))
-    limits = _rate_limits(request, form)
+    ip_address = client_ip(request)
+    limits = _rate_limits(ip_address, form)
     values: dict[str, Any] = {}
     try:
         _check_origin(request, cors)
@@ -187,7 +194,7 @@ def _submit(request: HttpRequest, form: Form, fields: list[FormField]) -> HttpRe
             form=form,
             values=values,
             fields=fields,
-            ip_address=client_ip(request),
+            ip_address=ip_address,
             user_agent=request.headers.get("User-Agent", ""),
             idempotency_key=key,
             referer=request.headers.get("Referer", ""),
@@ -197,10 +204,10 @@ def _submit(request: HttpRequest, form: Form, fields: list[FormField]) -> HttpRe
         )
     except ApplicationError as exc:
         return _with_headers(_refused(request, form, fields, values, exc, json_mode), cors)
-    response = _accepted(request, form, json_mode)
+    response = _accepted(request, form, json_mode, answers)
     if received.replayed:
         response["Idempotent-Replayed"] = "true"
-    add_never_cache_headers(response)
+    _never_cache(response)
     return _with_headers(response, cors)
 
 
@@ -230,19 +237,46 @@ def _refused(
     return response
 
 
-def _accepted(request: HttpRequest, form: Form, json_mode: bool) -> HttpResponse:
+def _accepted(
+    request: HttpRequest, form: Form, json_mode: bool, answers: dict[str, Any]
+) -> HttpResponse:
     """The same answer for every stored submission (processed later, held as spam, or a
-    duplicate), so a bot learns nothing: JSON, the redirect, or the thank-you page."""
-    redirect = redirect_target(form)
+    duplicate), so a bot learns nothing: JSON, the redirect, or the thank-you page. The
+    bodies depend on the form only: made once per version of the form (form_cache)."""
+    if (redirect := answers.get("redirect")) is None:
+        redirect = answers["redirect"] = redirect_target(form)
     if json_mode:
-        body = {"ok": True, "message": _thank_you(form), "redirect": redirect or None}
-        return JsonResponse(body)
+        if (body := answers.get("json")) is None:
+            message = {"ok": True, "message": _thank_you(form), "redirect": redirect or None}
+            body = answers["json"] = JsonResponse(message).content
+        return HttpResponse(body, content_type=JSON_TYPE)
     if redirect:
         return HttpResponseRedirect(redirect, status=HTTPStatus.SEE_OTHER)
-    page = TemplateResponse(
-        request, "capture/public/thank_you.html", {"form": form, "message": _thank_you(form)}
-    )
-    return _allow_other_sites(page, form)
+    if (page := answers.get("thank_you")) is None:
+        # Rendered without the request: the page has no per-request value (CSP nonce, CSRF
+        # token), so it can serve every request.
+        context = {"form": form, "message": _thank_you(form)}
+        page = answers["thank_you"] = render_to_string("capture/public/thank_you.html", context)
+    return _allow_other_sites(HttpResponse(page), form)
+
+
+_NEVER_CACHE = HttpResponse()
+add_never_cache_headers(_NEVER_CACHE)
+_NEVER_CACHE_CONTROL = _NEVER_CACHE["Cache-Control"]
+
+
+def _never_cache(response: HttpResponse) -> None:
+    """add_never_cache_headers, with its Cache-Control value made once."""
+    if response.has_header("Cache-Control") or response.has_header("Expires"):
+        add_never_cache_headers(response)
+        return
+    response.headers["Expires"] = _http_date(int(time.time()))
+    response.headers["Cache-Control"] = _NEVER_CACHE_CONTROL
+
+
+@lru_cache(maxsize=2)
+def _http_date(second: int) -> str:
+    return http_date(second)
 
 
 def _cors_headers(form: Form, origin: str) -> dict[str, str]:
@@ -307,17 +341,20 @@ def _check_type(request: HttpRequest) -> None:
     )
 
 
-def _rate_limits(request: HttpRequest, form: Form) -> list[tuple[str, Rate]]:
+def _rate_limits(ip_address: str | None, form: Form) -> list[tuple[str, Rate]]:
     """One hit per post on the client's IP address and on the form (settings
     LEADBASE_FORMS_RATE_PER_IP and LEADBASE_FORMS_RATE_PER_FORM)."""
-    per_ip = parse_rate(settings.LEADBASE_FORMS_RATE_PER_IP, setting="LEADBASE_FORMS_RATE_PER_IP")
-    per_form = parse_rate(
-        settings.LEADBASE_FORMS_RATE_PER_FORM, setting="LEADBASE_FORMS_RATE_PER_FORM"
-    )
+    per_ip = _rate(settings.LEADBASE_FORMS_RATE_PER_IP, "LEADBASE_FORMS_RATE_PER_IP")
+    per_form = _rate(settings.LEADBASE_FORMS_RATE_PER_FORM, "LEADBASE_FORMS_RATE_PER_FORM")
     limits = [(f"forms:form:{form.pk}", per_form)]
-    if ip := client_ip(request):
-        limits.insert(0, (f"forms:ip:{ip}", per_ip))
+    if ip_address:
+        limits.insert(0, (f"forms:ip:{ip_address}", per_ip))
     return limits
+
+
+@lru_cache(maxsize=16)
+def _rate(text: str, setting: str) -> Rate:
+    return parse_rate(text, setting=setting)
 
 
 def _parse(request: HttpRequest) -> dict[str, Any]:

@@ -16,11 +16,13 @@ time. Because the increment and the read of the new count are the same statement
 window between "check" and "count" for a burst to slip through.
 
 In autocommit the row lock lasts one statement and the hit counts whatever happens next. Inside
-a transaction (a form submission counts its hit in the transaction that stores it, saving a
-commit), PostgreSQL keeps the counter row locked until the commit, so make it the last
+a transaction PostgreSQL keeps the counter row locked until the commit, so make it the last
 statement; if the transaction then rolls back because the limit was exceeded, the count stays
-at the limit instead of growing past it, which refuses the same requests until the window
-ends.
+at the limit. The pieces (`rate_windows`, `rate_upsert_sql`, `rate_hits`, `rate_refuse`) let a
+caller count the hits inside its own write: a form submission counts them in the transaction
+that stores it on SQLite, and in the one statement that stores it on PostgreSQL (see
+capture.submission_store; there a refused post still counts, past the limit, which refuses
+the same requests until the window ends all the same).
 
 Why a fixed window: one row per key and window, one upsert per hit, and pruning is a plain
 range delete. Its known weakness is a burst across a window boundary (up to twice the limit in
@@ -36,6 +38,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -94,6 +97,54 @@ class Hit:
         return self.count > self.rate.limit
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The counter row a hit goes to: `key`'s window [start, end) of `rate`."""
+
+    key: str
+    start: int
+    end: int
+    rate: Rate
+
+
+def rate_windows(limits: Sequence[tuple[str, Rate]], *, now: float) -> list[Window]:
+    """The current window of each limit; keys must be distinct and at most 200 characters."""
+    windows: list[Window] = []
+    for name, rate in limits:
+        if len(name) > KEY_MAX_LENGTH:
+            raise ValueError(f"rate limit key longer than {KEY_MAX_LENGTH} characters: {name!r}")
+        begin = int(now // rate.seconds) * rate.seconds
+        windows.append(Window(name, begin, begin + rate.seconds, rate))
+    if len({window.key for window in windows}) != len(windows):
+        raise ValueError("rate_hit needs distinct keys")
+    return windows
+
+
+def rate_upsert_sql(count: int, *, casts: bool = False) -> str:
+    """The statement counting one hit on `count` windows (parameters: key, window start and
+    end of each, from `rate_upsert_params`), returning each key with its new count. `casts`
+    types the parameters, for server-side binding or use inside a larger statement."""
+    q = connection.ops.quote_name
+    table = q(RateCounter._meta.db_table)
+    key, start, expires, hits = (q(c) for c in ("key", "window_start", "expires_at", "count"))
+    row = "(%s::varchar, %s::bigint, %s::bigint, 1)" if casts else "(%s, %s, %s, 1)"
+    values = ", ".join([row] * count)
+    return (  # names come from the model; every value is a parameter
+        f"INSERT INTO {table} ({key}, {start}, {expires}, {hits}) VALUES {values} "  # noqa: S608
+        f"ON CONFLICT ({key}, {start}) DO UPDATE SET {hits} = {table}.{hits} + 1 "
+        f"RETURNING {key}, {hits}"
+    )
+
+
+def rate_upsert_params(windows: Sequence[Window]) -> list[str | int]:
+    return [value for window in windows for value in (window.key, window.start, window.end)]
+
+
+def rate_hits(windows: Sequence[Window], counts: dict[str, int]) -> list[Hit]:
+    """The Hits of `windows`, given the counts the upsert returned (key -> count)."""
+    return [Hit(w.key, counts[w.key], w.rate, w.end) for w in windows]
+
+
 def rate_hit(limits: Sequence[tuple[str, Rate]], *, now: float | None = None) -> list[Hit]:
     """Count one hit on each key (in one statement) and return the counts, in input order.
 
@@ -101,28 +152,11 @@ def rate_hit(limits: Sequence[tuple[str, Rate]], *, now: float | None = None) ->
     if not limits:
         return []
     now = time.time() if now is None else now
-    rows: list[tuple[str, int, int, Rate]] = []
-    for name, rate in limits:
-        if len(name) > KEY_MAX_LENGTH:
-            raise ValueError(f"rate limit key longer than {KEY_MAX_LENGTH} characters: {name!r}")
-        begin = int(now // rate.seconds) * rate.seconds
-        rows.append((name, begin, begin + rate.seconds, rate))
-    if len({row[0] for row in rows}) != len(rows):
-        raise ValueError("rate_hit needs distinct keys")
-    q = connection.ops.quote_name
-    table = q(RateCounter._meta.db_table)
-    key, start, expires, count = (q(c) for c in ("key", "window_start", "expires_at", "count"))
-    values = ", ".join(["(%s, %s, %s, 1)"] * len(rows))
-    sql = (  # names come from the model; every value is a parameter
-        f"INSERT INTO {table} ({key}, {start}, {expires}, {count}) VALUES {values} "  # noqa: S608
-        f"ON CONFLICT ({key}, {start}) DO UPDATE SET {count} = {table}.{count} + 1 "
-        f"RETURNING {key}, {count}"
-    )
-    params = [value for row in rows for value in row[:3]]
+    windows = rate_windows(limits, now=now)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(rate_upsert_sql(len(windows)), rate_upsert_params(windows))
         counts = {str(name): int(hits) for name, hits in cursor.fetchall()}
-    return [Hit(name, counts[name], rate, end) for name, _, end, rate in rows]
+    return rate_hits(windows, counts)
 
 
 def rate_check(
@@ -131,7 +165,12 @@ def rate_check(
     """Count a hit on every key; raise RateLimited when any of them is over its limit, with the
     seconds until the latest of the exceeded windows ends."""
     now = time.time() if now is None else now
-    exceeded = [hit for hit in rate_hit(limits, now=now) if hit.exceeded]
+    rate_refuse(rate_hit(limits, now=now), message=message, now=now)
+
+
+def rate_refuse(hits: Sequence[Hit], *, message: str, now: float) -> None:
+    """Raise RateLimited when one of the counted `hits` is over its limit."""
+    exceeded = [hit for hit in hits if hit.exceeded]
     if exceeded:
         worst = max(exceeded, key=lambda hit: hit.window_end)
         retry_after = max(1, math.ceil(worst.window_end - now))
@@ -160,6 +199,12 @@ def client_ip(request: HttpRequest) -> str | None:
         forwarded = [p for p in forwarded if p]
         if len(forwarded) >= hops:
             candidate = forwarded[-hops]
+    return _normal_ip(candidate)
+
+
+@lru_cache(maxsize=4096)
+def _normal_ip(candidate: str) -> str | None:
+    """The address in its normal form (parsing one costs more than the rest of client_ip)."""
     try:
         return str(ipaddress.ip_address(candidate.strip()))
     except ValueError:

@@ -6,7 +6,6 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
-from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
@@ -240,15 +239,10 @@ def test_a_submission_that_cannot_make_a_lead_is_marked_failed(
     assert not Lead.objects.exists()
 
 
-def test_the_request_enqueues_the_task_that_processes_the_submission(
+def test_the_old_per_submission_task_still_processes_rows_queued_before(
     form: Form, post_json: PostJSON
 ) -> None:
     submission = submit(form, post_json)
-
-    task = DBTaskResult.objects.get()
-    assert task.task_path == "leadbase.capture.tasks.submission_process_task"
-    assert task.args_kwargs == {"args": [], "kwargs": {"submission_id": submission.pk}}
-    assert task.status == TaskResultStatus.READY
 
     assert submission_process_task.call(submission_id=submission.pk) == "processed"
     assert submission_process_task.call(submission_id=submission.pk) == "processed"

@@ -204,3 +204,53 @@ def test_the_counter_is_exact_under_concurrent_hits() -> None:
         thread.join(timeout=60)
 
     assert RateCounter.objects.get(key="shared").count == 200
+
+
+@pytest.mark.django_db
+def test_hits_counted_by_another_process_refuse_the_post(
+    form: Form, post_json: PostJSON, settings: Settings
+) -> None:
+    """The counter is a database row, not this process's memory: hits another web process
+    counted (here: straight into the counter) refuse this process's next post."""
+    settings.LEADBASE_FORMS_RATE_PER_FORM = "2/60"
+    rate_hit([(f"forms:form:{form.pk}", Rate(2, 60))])
+    assert post_json(form, valid_data(form, email="a@acme.example")).status_code == 200
+
+    rate_hit([(f"forms:form:{form.pk}", Rate(2, 60))])  # elsewhere, the second of the window
+    refused = post_json(form, valid_data(form, email="b@acme.example"))
+
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert Submission.objects.count() == 1
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posts_from_several_connections_store_exactly_the_limit(
+    settings: Settings,
+) -> None:
+    settings.LEADBASE_FORMS_RATE_PER_FORM = "5/60"
+    form = create_form()
+    barrier = threading.Barrier(10)
+    statuses: list[int] = []
+
+    def post(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            response = Client(REMOTE_ADDR=f"192.0.2.{n}").post(
+                f"/f/{form.slug}",
+                valid_data(form, email=f"c{n}@acme.example"),
+                content_type="application/json",
+            )
+            statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(statuses) == [200] * 5 + [429] * 5
+    assert Submission.objects.count() == 5
