@@ -105,6 +105,14 @@ def main() -> None:
             ],
         )
         print("saved", report.save("tracking"))
+        report = Report(db)
+        tracking.run_scoring(report, events=200 if quick else 2000)
+        print_table(
+            f"Scoring with events, {db} (in-process)",
+            report.rows,
+            ["phase", "per_event_ms", "rescore_ms", "seconds"],
+        )
+        print("saved", report.save("scoring-db"))
 
     if "imports" in only:
         rows = 100_000 if quick else 1_000_000

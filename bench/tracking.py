@@ -126,6 +126,8 @@ def run(report: Report, *, seconds: float, threads: int) -> None:
         **os.environ,
         "LEADBASE_LOG_LEVEL": "WARNING",
         "LEADBASE_TRACKING_RATE_PER_IP": "100000000/60",
+        # as in production: events scored by the process's scorer thread, off the request
+        "LEADBASE_SCORING_ON_CHANGE": "background",
     }
     server = serve_subprocess(port, workers=1, env=env)
     totals: dict[str, dict[str, Any]] = {
@@ -168,3 +170,63 @@ def run(report: Report, *, seconds: float, threads: int) -> None:
             # events/s against the requests/s of the empty endpoint with one event's body
             events_vs_empty=f"{rate * events_per_request / max(rates[phases[0][0]], 1e-9):.2f}",
         )
+
+
+def run_scoring(report: Report, *, events: int) -> None:
+    """In-process: the incremental score update of one lead per event (record the event, then
+    `leads_rescore` of its lead, as the hook does after the commit), against recording the event
+    alone; and the full recompute of every lead (the publish job) against its engine pass."""
+    import random
+
+    from django.utils import timezone
+
+    from leadbase.leads.events import EventIn, events_record
+    from leadbase.leads.hooks import forget_leads_changed, on_leads_changed
+    from leadbase.leads.models import Lead
+    from leadbase.scoring import tasks as scoring_tasks
+    from leadbase.scoring.recompute import scores_all
+    from leadbase.scoring.rule_sets import engine_for, rule_set_active
+    from leadbase.scoring.services import leads_rescore
+
+    ids = list(Lead.objects.values_list("pk", flat=True))
+    rng = random.Random(7)
+    leads_rescore(ids[:200])  # states exist, as in steady use
+    kinds = ["page_view", "pricing_page_view", "email_opened", "content_download"]
+
+    def one(n: int) -> EventIn:
+        return EventIn(
+            type=kinds[n % len(kinds)],
+            occurred_at=timezone.now(),
+            lead_id=ids[rng.randrange(200)],
+            properties={"url": "https://www.example.com/pricing"},
+        )
+
+    forget_leads_changed(scoring_tasks.leads_changed_handler)  # time the two parts apart
+    try:
+        started = time.perf_counter()
+        for n in range(events):
+            events_record([one(n)])
+        record_only = (time.perf_counter() - started) / events
+        started = time.perf_counter()
+        for n in range(events):
+            item = one(n)
+            events_record([item])
+            assert item.lead_id is not None
+            leads_rescore([item.lead_id])
+        with_score = (time.perf_counter() - started) / events
+    finally:
+        on_leads_changed(scoring_tasks.leads_changed_handler)
+    report.add(phase="record one event (no scoring)", per_event_ms=round(record_only * 1000, 3))
+    report.add(
+        phase="record one event + rescore its lead",
+        per_event_ms=round(with_score * 1000, 3),
+        rescore_ms=round((with_score - record_only) * 1000, 3),
+    )
+
+    engine = engine_for(rule_set_active())
+    started = time.perf_counter()
+    scores = scores_all(engine, at=timezone.now(), progress=lambda done, total: None)
+    report.add(
+        phase=f"read and score all {len(scores.ids):,} leads (publish, before writing)",
+        seconds=round(time.perf_counter() - started, 2),
+    )

@@ -1,9 +1,9 @@
 """API router: imports (mounted under /api/v1/ by leadbase/config/api.py).
 
 `POST /imports` takes a multipart upload (the file, and optionally the mapping as JSON, the
-source name, the campaign, the sheet and `dry_run`), `GET /imports/{id}` tells its status and
-progress, `GET /imports/{id}/rejections` lists the rows the run rejected. Admins' and
-marketers' keys only (403 for other roles); reads need `read`, the upload `write`.
+source name, the campaign, the consent settings, the sheet and `dry_run`), `GET /imports/{id}`
+tells its status and progress, `GET /imports/{id}/rejections` lists the rows the run rejected.
+Admins' and marketers' keys only (403 for other roles); reads need `read`, the upload `write`.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ class ImportOut(Schema):
     mapping: dict[str, str] = Field(description="column -> lead field, attributes.<key> or ''")
     source: str = Field(description="recorded with each lead and change")
     campaign: str
+    consent_text: str = Field(description="the text people consented to ('' for none)")
+    consent_purpose: str = Field(description="the purpose of that consent")
+    consent_all: bool = Field(description="every row consented (else the consent column says)")
     total_rows: int
     processed_rows: int
     created: int
@@ -91,6 +94,9 @@ def _out(job: ImportJob) -> ImportOut:
         mapping={str(k): str(v) for k, v in job.mapping.items()},
         source=services.import_source(job),
         campaign=job.campaign.name if job.campaign else job.campaign_name,
+        consent_text=job.consent_text,
+        consent_purpose=job.consent_purpose,
+        consent_all=job.consent_all,
         total_rows=job.total_rows,
         processed_rows=job.processed_rows,
         created=job.created,
@@ -159,16 +165,31 @@ def create_import(
     source: Form[str] = "",
     campaign: Form[str] = "",
     sheet: Form[str] = "",
+    consent_text: Form[str] = "",
+    consent_purpose: Form[str] = "",
+    consent_all: Form[bool] = False,
 ) -> Status[Any]:
     """Stores and reads the file (422 when it cannot be read, 413 when too large). Without
-    `mapping` the suggested one is used. With `dry_run=true` every row is checked and nothing
-    is written: 201 with the `dry_run` summary (a large file: 202, then poll the import's
-    URL). Otherwise the import is queued (202) and runs in the background; poll its URL."""
+    `mapping` the suggested one is used. To record consent, give `consent_text` (what the
+    people were shown and agreed to) and `consent_purpose` (default marketing_email), and
+    either map a column to `consent` (yes/true/1 or the date it was given; no or empty: none)
+    or set `consent_all=true` (every row consented). With `dry_run=true` every row is
+    checked and nothing is written: 201 with the `dry_run` summary (a large file: 202, then
+    poll the import's URL). Otherwise the import is queued (202) and runs in the background;
+    poll its URL."""
     user = _importer(request, Scope.WRITE)
     chosen = _mapping(mapping)
     job = services.import_job_create(file=file, name=file.name or "", user=user, sheet=sheet)
     try:
-        services.import_job_configure(job=job, mapping=chosen, source=source, campaign=campaign)
+        services.import_job_configure(
+            job=job,
+            mapping=chosen,
+            source=source,
+            campaign=campaign,
+            consent_text=consent_text,
+            consent_purpose=consent_purpose,
+            consent_all=consent_all,
+        )
     except ValidationFailed:
         job.file.delete(save=False)
         job.delete()  # nothing half-made: the client sends it again with a better mapping

@@ -315,6 +315,10 @@ class ImportJob(TimeStampedModel):
     campaign_name = models.CharField(
         max_length=200, blank=True, help_text="campaign chosen; resolved when the run starts"
     )
+    # Consent recorded for the rows the consent column marks (or every row, consent_all).
+    consent_text = models.TextField(blank=True, help_text="what the people consented to")
+    consent_purpose = models.CharField(max_length=32, choices=ConsentPurpose.choices, blank=True)
+    consent_all = models.BooleanField(default=False, help_text="every row consented")
     status = models.CharField(
         max_length=16, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
     )

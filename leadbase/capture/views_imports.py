@@ -130,7 +130,13 @@ def _context(job: ImportJob, mapping_form: MappingForm | None = None) -> dict[st
     total = job.total_rows or 0
     preview = job.analysis.get("preview", [])
     form = mapping_form or MappingForm(
-        headers=headers, mapping=job.mapping, source=job.source, campaign=job.campaign_name
+        headers=headers,
+        mapping=job.mapping,
+        source=job.source,
+        campaign=job.campaign_name,
+        consent_text=job.consent_text,
+        consent_purpose=job.consent_purpose,
+        consent_all=job.consent_all,
     )
     first = preview[0] if preview else []
     return {
@@ -236,6 +242,9 @@ def import_dry_run(request: HttpRequest, job_id: int) -> HttpResponse:
                 mapping=form.mapping(),
                 source=form.cleaned_data["source"],
                 campaign=form.cleaned_data["campaign"],
+                consent_text=form.cleaned_data["consent_text"],
+                consent_purpose=form.cleaned_data["consent_purpose"],
+                consent_all=form.cleaned_data["consent_all"],
             )
             services.import_dry_run_request(job=job)
         except services.ImportStateError as exc:

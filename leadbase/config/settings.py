@@ -225,6 +225,13 @@ LEADBASE_TRACKING_MAX_PROPERTIES_BYTES = int(
 LEADBASE_TRACKING_ANONYMOUS_DAYS = int(os.environ.get("LEADBASE_TRACKING_ANONYMOUS_DAYS", "180"))
 LEADBASE_TRACKING_PRICING_PATHS = os.environ.get("LEADBASE_TRACKING_PRICING_PATHS", "/pricing")
 LEADBASE_TRACKING_ALLOWED_DOMAINS = os.environ.get("LEADBASE_TRACKING_ALLOWED_DOMAINS", "")
+# How a change of a lead (an event, an edit) reaches its scores (docs/scoring.md): a scorer
+# thread per process (background), in the hook after the commit (inline), or a task per change.
+LEADBASE_SCORING_ON_CHANGE = os.environ.get(
+    "LEADBASE_SCORING_ON_CHANGE", "inline" if ENVIRONMENT == "test" else "background"
+)
+if LEADBASE_SCORING_ON_CHANGE not in ("background", "inline", "task"):
+    raise ImproperlyConfigured("LEADBASE_SCORING_ON_CHANGE must be background, inline or task.")
 # Reverse proxies in front of Leadbase that append to X-Forwarded-For (0: use REMOTE_ADDR).
 LEADBASE_PROXY_COUNT = int(os.environ.get("LEADBASE_PROXY_COUNT", "0"))
 

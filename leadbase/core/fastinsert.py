@@ -105,8 +105,13 @@ def _build_plan(model: type[models.Model]) -> _Plan:
         if field.primary_key and isinstance(field, _AUTO_PK_CLASSES):
             pk = field
             continue
-        if getattr(field, "db_default", NOT_PROVIDED) is not NOT_PROVIDED:
-            raise TypeError(f"{opts.label}.{field.name}: db_default is not supported")
+        if (
+            getattr(field, "db_default", NOT_PROVIDED) is not NOT_PROVIDED
+            and not field.has_default()
+        ):
+            # With a Python default as well, a row without a value gets that one, as
+            # bulk_create gives it; a database default alone would need DEFAULT in the SQL.
+            raise TypeError(f"{opts.label}.{field.name}: db_default alone is not supported")
         auto_time = isinstance(field, _TIMESTAMP_CLASSES) and bool(
             getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
         )

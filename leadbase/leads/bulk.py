@@ -11,47 +11,65 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import json
+from bisect import insort
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
-from django.db import connections, transaction
+from django.db import transaction
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 
 from leadbase.accounts.models import User
 from leadbase.core.errors import ValidationFailed
 from leadbase.core.fastinsert import in_values, insert_rows, update_rows
 
-from .bulk_companies import BatchCompany, CompanyCache
+from .bulk_companies import BatchCompany, CompanyCache, leads_named
+from .bulk_records import BatchConsent as BatchConsent  # for callers: lead_upsert_many's consents
+from .bulk_records import (
+    consent_status,
+    consents_insert,
+    consents_stored,
+    creations_record,
+)
+from .hooks import leads_changed
 from .merge_rules import LEAD_FIELDS, name_key_for, plan_merge, search_text_for
 from .models import (
     STAGE_TIMESTAMP_FIELD,
     Campaign,
     DuplicateSuggestion,
-    Event,
     Lead,
     LeadChange,
     LifecycleStage,
-    LifecycleTransition,
-    TransitionKind,
 )
 from .normalize import normalize_lead_data
-from .services import DERIVED_FIELDS, LEAD_CREATED, SOURCE_MAX_LENGTH
+from .services import (
+    DERIVED_FIELDS,
+    LEAD_CREATED,
+    SOURCE_MAX_LENGTH,
+    ConsentInput,
+    _validate_consents,
+)
 
 CHUNK = 5000  # rows per transaction: per-chunk queries and commits amortised, locks held briefly
 
 Action = Literal["created", "updated", "unchanged", "rejected"]
 
 
-@dataclass(frozen=True)
+_NO_ERRORS: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(slots=True)  # not frozen: one per row, and a frozen one takes twice as long to make
 class RowOutcome:
+    """What became of a row (never changed once made)."""
+
     index: int
     action: Action
     lead_id: int | None = None
-    errors: Mapping[str, str] = field(default_factory=dict)
+    errors: Mapping[str, str] = _NO_ERRORS
     message: str = ""
 
 
@@ -119,18 +137,45 @@ def lead_upsert_many(
     actor: User | None = None,
     at: dt.datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    consents: Sequence[Sequence[ConsentInput]] = (),
 ) -> BatchResult:
-    """Upsert every row; rows are processed in order, in chunks of CHUNK per transaction."""
+    """Upsert every row; rows are processed in order, in chunks of CHUNK per transaction.
+
+    `consents`, when given, has one entry per row: the consents that row records (a
+    BatchConsent may say when it was given). Unlike lead_upsert, which records every consent
+    it is given, a consent the lead has recorded already (same purpose, status and text, from
+    any source) is not recorded again, so importing a file twice records its consents once;
+    a row that records one counts as updated."""
     source = source[:SOURCE_MAX_LENGTH]
+    if consents:
+        if len(consents) != len(rows):
+            raise ValueError(f"{len(consents)} consent entries for {len(rows)} rows")
+        _validate_consents([c for given in consents for c in given])
     result = BatchResult()
     for start in range(0, len(rows), CHUNK):
+        chunk = slice(start, start + CHUNK)
         with _cyclic_gc_paused():
             result.outcomes.extend(
-                _upsert_chunk(rows[start : start + CHUNK], start, source, actor, at)
+                _upsert_chunk(
+                    normalize_rows(rows[chunk]), consents[chunk], start, source, actor, at
+                )
             )
         if progress is not None:
             progress(min(start + CHUNK, len(rows)), len(rows))
     return result
+
+
+def normalize_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any] | ValidationFailed]:
+    """normalize_lead_data of each row, or the error it raised: lead_upsert_many's first step,
+    done before its transaction (it needs no database: no lock is held meanwhile)."""
+    out: list[dict[str, Any] | ValidationFailed] = []
+    for row in rows:
+        try:
+            out.append(normalize_lead_data(row))
+        except ValidationFailed as exc:
+            # Without its traceback, which would hold this frame (the rows, `out`) in a cycle.
+            out.append(exc.with_traceback(None))
+    return out
 
 
 @contextmanager
@@ -148,30 +193,37 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def _upsert_chunk(
-    rows: Sequence[Mapping[str, Any]],
+    normalized: Sequence[dict[str, Any] | ValidationFailed],
+    consents: Sequence[Sequence[ConsentInput]],
     offset: int,
     source: str,
     actor: User | None,
     at: dt.datetime | None,
 ) -> list[RowOutcome]:
-    outcomes: dict[int, RowOutcome] = {}
+    outcomes: list[RowOutcome | None] = [None] * len(normalized)
     cleaned: list[tuple[int, dict[str, Any]]] = []
-    for i, row in enumerate(rows):  # before the transaction: no lock is held meanwhile
-        try:
-            cleaned.append((i, normalize_lead_data(row)))
-        except ValidationFailed as exc:
-            outcomes[i] = RowOutcome(
-                index=offset + i, action="rejected", errors=exc.fields, message=exc.message
-            )
+    for i, clean in enumerate(normalized):  # normalised before the transaction: no lock held
+        if isinstance(clean, ValidationFailed):
+            outcomes[i] = RowOutcome(offset + i, "rejected", None, clean.fields, clean.message)
+        else:
+            cleaned.append((i, clean))
     with transaction.atomic():
-        states = _upsert_clean(cleaned, source, actor, at or timezone.now())
+        states = _upsert_clean(cleaned, consents, source, actor, at or timezone.now())
+        # Leads this chunk changed: downstream apps (scoring) react after the commit. New ones
+        # are left to them too: a lead never scored is found by scoring's periodic sweep.
+        leads_changed(
+            state.pk
+            for state, action in states.values()
+            if action == "updated" and state.pk is not None
+        )
     for i, (state, action) in states.items():
-        outcomes[i] = RowOutcome(index=offset + i, action=action, lead_id=state.pk)
-    return [outcomes[i] for i in sorted(outcomes)]
+        outcomes[i] = RowOutcome(offset + i, action, state.pk)
+    return [outcome for outcome in outcomes if outcome is not None]  # every row has one
 
 
 def _upsert_clean(
     cleaned: Sequence[tuple[int, dict[str, Any]]],
+    consents: Sequence[Sequence[ConsentInput]],
     source: str,
     actor: User | None,
     now: dt.datetime,
@@ -206,12 +258,41 @@ def _upsert_clean(
             row_state[i] = (state, _apply_update(state, clean, i, companies, campaign_for))
         index.add(state)
 
+    recorded = _new_consents(cleaned, consents, existing, row_state) if consents else []
     companies.flush()
     states = [*existing, *states_in_order]
     stored = _stored_names(states)  # read before the batch writes: the other leads
     _write(existing, states_in_order, source, actor, now)
+    consents_insert([(state.pk or 0, c) for state, c in recorded], source=source, now=now)
     _suggest(states, stored)
     return row_state
+
+
+def _new_consents(
+    cleaned: Sequence[tuple[int, dict[str, Any]]],
+    consents: Sequence[Sequence[ConsentInput]],
+    existing: Sequence[_LeadState],
+    row_state: dict[int, tuple[_LeadState, Action]],
+) -> list[tuple[_LeadState, ConsentInput]]:
+    """The consents of the rows that their leads have not recorded yet (same purpose, status
+    and text, stored or from an earlier row), in row order; a row that records one and
+    changed nothing else becomes "updated"."""
+    given = [(i, c) for i, _ in cleaned for c in consents[i]]
+    by_pk = {state.pk or 0: state for state in existing}  # existing leads have an id
+    seen = {
+        (id(by_pk[pk]), purpose, status, text)
+        for pk, purpose, status, text in consents_stored(by_pk.keys(), [c for _, c in given])
+    }
+    recorded: list[tuple[_LeadState, ConsentInput]] = []
+    for i, consent in given:
+        state, action = row_state[i]
+        key = (id(state), consent.purpose, consent_status(consent), consent.text_shown)
+        if key not in seen:
+            seen.add(key)
+            recorded.append((state, consent))
+            if action == "unchanged":
+                row_state[i] = (state, "updated")
+    return recorded
 
 
 _LOADED = (
@@ -226,21 +307,49 @@ _LOADED = (
 
 
 def _load_existing(cleaned: Sequence[tuple[int, dict[str, Any]]]) -> list[_LeadState]:
-    """The leads the rows may match, locked, in id order: by email, then by the phones of
-    the rows whose email matched none of those (only they may be matched by phone)."""
+    """The leads the rows may match, locked, in id order: by email, then by phone for the
+    rows whose email matched none of those (only they may be matched by phone).
+
+    By phone, only the leads that lead_upsert could pick are read, not every lead sharing a
+    number (a switchboard can have hundreds): a row without an email takes the first lead
+    with its phone, so that one; a row with an email none has takes the first lead with its
+    phone and no email, and each earlier row of the chunk with that phone may have given
+    one of those an email, so the first k of them, k the rows of the chunk with that phone
+    and an email. (A phone is only ever filled in, never changed, so these stay the only
+    candidates while the chunk goes on; a lead loaded by email that gets that phone from a
+    row is in the batch already.)"""
     found: dict[int, dict[str, Any]] = {}
 
-    def load(key: str, values: set[str]) -> None:
-        if values:
-            # `email <> ''` spelled out lets SQLite use the partial unique index on email.
-            query = Lead.objects.filter(**{f"{key}__in": in_values(Lead, key, values)})
-            query = query.exclude(**{key: ""}).order_by().select_for_update()
-            for row in query.values_list(*_LOADED):
-                found.setdefault(row[0], dict(zip(_LOADED, row, strict=True)))
+    def load(query: QuerySet[Lead]) -> None:
+        for row in query.order_by().select_for_update().values_list(*_LOADED):
+            found.setdefault(row[0], dict(zip(_LOADED, row, strict=True)))
 
-    load("email", {c["email"] for _, c in cleaned if "email" in c})
+    if emails := {c["email"] for _, c in cleaned if "email" in c}:
+        # `email <> ''` spelled out lets SQLite use the partial unique index on email.
+        load(Lead.objects.filter(email__in=in_values(Lead, "email", emails)).exclude(email=""))
     stored = {data["email"] for data in found.values()}
-    load("phone", {c["phone"] for _, c in cleaned if "phone" in c and c.get("email") not in stored})
+    first_wanted: set[str] = set()  # phones of rows without an email
+    unnamed_wanted: dict[str, int] = defaultdict(int)  # phone -> rows with a new email
+    for _, clean in cleaned:
+        if phone := clean.get("phone"):
+            if "email" not in clean:
+                first_wanted.add(phone)
+            elif clean["email"] not in stored:
+                unnamed_wanted[phone] += 1
+    ids: set[int] = set()
+    if first_wanted:
+        by_phone = Lead.objects.filter(phone__in=in_values(Lead, "phone", first_wanted))
+        firsts = by_phone.order_by().values("phone").annotate(first=Min("id"))
+        ids.update(firsts.values_list("first", flat=True))
+    if unnamed_wanted:
+        query = Lead.objects.filter(phone__in=in_values(Lead, "phone", unnamed_wanted), email="")
+        taken: dict[str, int] = defaultdict(int)
+        for pk, phone in query.order_by("id").values_list("id", "phone"):
+            if taken[phone] < unnamed_wanted[phone]:
+                taken[phone] += 1
+                ids.add(pk)
+    if ids := ids - found.keys():
+        load(Lead.objects.filter(pk__in=in_values(Lead, "id", ids)))
     return [_LeadState(data, None, pk, False, -1) for pk, data in sorted(found.items())]
 
 
@@ -268,30 +377,28 @@ def _write(
         update_rows(Lead, [*names, *DERIVED_FIELDS, "updated_at"], values)
 
     actor_id, label = (actor.pk, "user") if actor else (None, source[:64])
-    transition = {"kind": TransitionKind.STAGE.value, "at": now, "actor_id": actor_id}
-    transition |= {"reason": f"created from {source}", "actor_label": label}
-    event = {"type": LEAD_CREATED, "occurred_at": now, "source": source[:64]}
-    transitions = [
-        {**transition, "lead_id": s.pk, "to_value": s.data["lifecycle_stage"]} for s in new
-    ]
-    properties: dict[str, dict[str, str]] = {}  # one object per channel: converted once
-    events = []
-    for state in new:
-        channel = state.data.get("source_channel", "")
-        same = properties.setdefault(channel, {"source": source, "channel": channel})
-        events.append({**event, "lead_id": state.pk, "properties": same})
+    creations_record(
+        [(s.pk or 0, s.data["lifecycle_stage"], s.data.get("source_channel", "")) for s in new],
+        event_type=LEAD_CREATED,
+        source=source,
+        actor_id=actor_id,
+        actor_label=label,
+        now=now,
+    )
     history = [
         {"lead_id": s.pk, "field": f, "old_value": o, "new_value": n, "kind": k}
         | {"source": source, "at": now}
         for s in [*existing, *new]
         for f, o, n, k in s.history
     ]
-    insert_rows(LifecycleTransition, transitions)
-    insert_rows(Event, events)
     insert_rows(LeadChange, history)
 
 
 _ATTNAME = {"company": "company_id", "campaign": "campaign_id"}
+
+
+def _phone_order(state: _LeadState) -> tuple[int, int]:
+    return (1, state.created_at_row) if state.is_new else (0, state.pk or 0)
 
 
 class _Index:
@@ -310,9 +417,10 @@ class _Index:
         email, phone = state.data.get("email", ""), state.data.get("phone", "")
         if email and email not in self.by_email:
             self.by_email[email] = state
-        if phone and state not in (same := self.by_phone[phone]):
-            same.append(state)
-            same.sort(key=lambda s: (1, s.created_at_row) if s.is_new else (0, s.pk or 0))
+        if phone:
+            same = self.by_phone[phone]
+            if all(state is not s for s in same):
+                insort(same, state, key=_phone_order)  # a phone filled in may go first
 
     def match(self, clean: Mapping[str, Any]) -> _LeadState | None:
         email = clean.get("email", "")
@@ -421,42 +529,9 @@ def _stored_names(states: Sequence[_LeadState]) -> list[tuple[int, tuple[int, st
     in_batch = {s.pk for s in states if s.pk is not None}
     return [
         (pk, (company_id, name_key))
-        for pk, company_id, name_key in _leads_named(pairs)
+        for pk, company_id, name_key in leads_named(pairs)
         if pk not in in_batch
     ]
-
-
-def _leads_named(pairs: set[tuple[int, str]]) -> list[tuple[int, int, str]]:
-    """(id, company id, name key) of the stored leads with one of the (company id, name key)
-    pairs: one seek per pair in the (company, name_key) index, the pairs sent as one JSON
-    parameter (which PostgreSQL receives much faster than two arrays)."""
-    connection = connections[Lead.objects.db]
-    lead = connection.ops.quote_name(Lead._meta.db_table)
-    select = "SELECT l.id, l.company_id, l.name_key FROM"
-    if connection.vendor == "postgresql":
-        # A lateral subquery with OFFSET 0 (not flattened into a join) is one index seek per
-        # pair; as a plain join PostgreSQL may hash the whole table instead (at 50k leads it
-        # did, taking twice as long, and that grows with the table).
-        sql = (
-            f"{select} json_array_elements(%s::json) AS k(e) CROSS JOIN LATERAL"  # noqa: S608
-            f" (SELECT id, company_id, name_key FROM {lead} WHERE company_id ="
-            " (k.e->>0)::bigint AND name_key = k.e->>1 OFFSET 0) AS l"
-        )
-    elif connection.vendor == "sqlite":  # CROSS JOIN: the pairs are the outer loop
-        sql = (
-            f"{select} json_each(%s) AS k CROSS JOIN {lead} AS l"
-            " ON l.company_id = json_extract(k.value, '$[0]')"
-            " AND l.name_key = json_extract(k.value, '$[1]')"
-        )
-    else:  # the companies' leads with one of the names, the pairs picked out here
-        query = Lead.objects.filter(
-            company_id__in={c for c, _ in pairs}, name_key__in={n for _, n in pairs}
-        )
-        rows = query.order_by().values_list("id", "company_id", "name_key")
-        return [row for row in rows if (row[1], row[2]) in pairs]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [json.dumps(sorted(pairs))])
-        return [(pk, company_id, name_key) for pk, company_id, name_key in cursor.fetchall()]
 
 
 def _suggest(states: Sequence[_LeadState], stored: Sequence[tuple[int, tuple[int, str]]]) -> None:

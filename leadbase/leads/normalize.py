@@ -203,6 +203,26 @@ def _company_domain(domain: str) -> str:
         return ""
 
 
+@lru_cache(maxsize=4096)
+def _country_code(text: str) -> str:
+    """The ISO code of a country given by its code or name; "" for none."""
+    code = clean_text(text).upper()
+    if code not in _COUNTRY_CODES:
+        code = country_code_for(code) or ""
+    return code if code in _COUNTRY_CODES else ""
+
+
+_CHOICES = {key: frozenset(values) for key, values in CHOICE_FIELDS.items()}
+_CACHED_CHOICE_CHARS = 64  # longer values are checked without the cache
+
+
+@lru_cache(maxsize=4096)
+def _choice(key: str, text: str) -> str | None:
+    """The stored value of the choice field `key` given as `text`; None if not a choice."""
+    value = clean_text(text).lower().replace(" ", "_").replace("-", "_")
+    return value if value in _CHOICES[key] else None
+
+
 def normalize_lead_data(data: Mapping[str, Any]) -> dict[str, Any]:
     """Clean every known field; raise ValidationFailed listing every problem at once.
 
@@ -223,10 +243,8 @@ def normalize_lead_data(data: Mapping[str, Any]) -> dict[str, Any]:
 
     country = present("country")
     if country is not None:
-        code = clean_text(country).upper()
-        if code not in _COUNTRY_CODES:
-            code = country_code_for(code) or ""
-        if code not in _COUNTRY_CODES:
+        code = _country_code(country if type(country) is str else str(country))
+        if not code:
             errors["country"] = (
                 "must be a country: its two-letter ISO 3166 code (DE, US) or its name (Germany)"
             )
@@ -245,12 +263,15 @@ def normalize_lead_data(data: Mapping[str, Any]) -> dict[str, Any]:
             errors["phone"] = str(exc)
 
     for key, limit in TEXT_FIELDS.items():
-        if key not in data or (raw := present(key)) is None:
+        if (raw := data.get(key)) is None:
             continue
-        if not isinstance(raw, (str, int, float)):
+        if type(raw) is str and raw.isascii() and raw.isprintable():
+            text = " ".join(raw.split())  # clean_text's short cut; blank gives "", skipped
+        elif isinstance(raw, (str, int, float)):
+            text = clean_text(raw)
+        else:
             errors[key] = "must be text"
             continue
-        text = clean_text(raw)
         if len(text) > limit:
             errors[key] = f"is {len(text)} characters long; the limit is {limit}"
         elif text:
@@ -271,8 +292,11 @@ def normalize_lead_data(data: Mapping[str, Any]) -> dict[str, Any]:
     for key, allowed in CHOICE_FIELDS.items():
         if key not in data or (raw := present(key)) is None:
             continue
-        value = clean_text(raw).lower().replace(" ", "_").replace("-", "_")
-        if value not in allowed:
+        if type(raw) is str and len(raw) <= _CACHED_CHOICE_CHARS:
+            value = _choice(key, raw)
+        else:
+            value = _choice.__wrapped__(key, clean_text(raw))
+        if value is None:
             errors[key] = f"must be one of: {', '.join(allowed)}"
         else:
             out[key] = value

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from leadbase.core.fastinsert import in_values
+from leadbase.core.prepared import PreparedValues
 from leadbase.leads.models import Event, Lead
 from leadbase.scoring_engine import EventIn
 
@@ -56,20 +57,28 @@ KNOWN_FIELDS: tuple[str, ...] = (
 CLASS_FIELDS = ("temperature", "qualification", "is_prospect", "predicted_probability")
 
 
+COLUMNS = (
+    "pk",
+    *LEAD_FIELDS,
+    "attributes",
+    *CLASS_FIELDS,
+    *(f"company__{name}" for name in COMPANY_FIELDS),
+)
+# One lead (what most changes are): compiled once, not per call (the compiling of this
+# 37-column join cost more than running it).
+_ONE_LEAD = PreparedValues(lambda pk: Lead.objects.filter(pk=pk).values(*COLUMNS)[:1], pk=int)
+
+
 def lead_inputs(lead_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """The engine's view of each lead (plus its current class under "_class")."""
     ids = list(lead_ids)
     if not ids:
         return {}
-    columns = [
-        "pk",
-        *LEAD_FIELDS,
-        "attributes",
-        *CLASS_FIELDS,
-        *(f"company__{name}" for name in COMPANY_FIELDS),
-    ]
+    if len(ids) == 1:
+        row = _ONE_LEAD.first(pk=ids[0])
+        return {} if row is None else {ids[0]: lead_mapping(row)}
     out: dict[int, dict[str, Any]] = {}
-    rows = Lead.objects.filter(pk__in=in_values(Lead, "id", ids)).values(*columns)
+    rows = Lead.objects.filter(pk__in=in_values(Lead, "id", ids)).values(*COLUMNS)
     for row in rows.iterator(chunk_size=2000):
         out[row["pk"]] = lead_mapping(row)
     return out

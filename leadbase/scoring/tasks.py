@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.db.models import Q
+from django.conf import settings
+from django.db.models import F, Q
 from django.tasks import task
 from django.utils import timezone
 
 from leadbase.core.scheduler import periodic
 from leadbase.leads.models import Lead, Qualification, Temperature
 
+from .background import BackgroundScorer
 from .services import leads_rescore
 
 logger = logging.getLogger(__name__)
@@ -22,16 +24,28 @@ SWEEP_MAX = 50_000  # leads one sweep scores at most (the next period takes the 
 ENGAGEMENT_FLOOR = 0.05  # below this a lead's engagement no longer needs decaying
 
 
+def _rescore(ids: list[int], rebuild: bool) -> object:
+    return leads_rescore(ids, rebuild=rebuild)
+
+
+scorer = BackgroundScorer(_rescore)
+
+
 def leads_changed_handler(lead_ids: frozenset[int], rebuild: bool) -> None:
-    """leads.hooks handler: score a few changed leads at once (so an event shows in the score
-    before the request answers), many in the background."""
-    if len(lead_ids) <= INLINE_MAX:
+    """leads.hooks handler, after the commit: hand the leads to this process's scorer thread
+    (LEADBASE_SCORING_ON_CHANGE=background, the default), score them here (inline), or
+    enqueue a task (task). More than INLINE_MAX leads at once always go to a task."""
+    mode = settings.LEADBASE_SCORING_ON_CHANGE
+    if len(lead_ids) > INLINE_MAX or mode == "task":
+        leads_rescore_task.enqueue(sorted(lead_ids), rebuild)
+    elif mode == "inline":
         try:
             leads_rescore(lead_ids, rebuild=rebuild)
-            return
         except Exception:
             logger.exception("Scoring %d leads inline failed; queueing them", len(lead_ids))
-    leads_rescore_task.enqueue(sorted(lead_ids), rebuild)
+            leads_rescore_task.enqueue(sorted(lead_ids), rebuild)
+    else:
+        scorer.submit(lead_ids, rebuild)
 
 
 @task()
@@ -42,12 +56,10 @@ def leads_rescore_task(lead_ids: list[int], rebuild: bool = False) -> int:
 @periodic("scoring.unscored_sweep", every=dt.timedelta(minutes=1))
 @task()
 def unscored_sweep_task() -> int:
-    """Score the leads that have never been scored (imports, the demo data, a missed hook)."""
-    ids = list(
-        Lead.objects.filter(score_state__isnull=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:SWEEP_MAX]
-    )
+    """Score the leads never scored (imports, the demo data) and those whose latest activity is
+    newer than their score (a change whose scoring was lost with its process)."""
+    stale = Q(score_state__isnull=True) | Q(last_activity_at__gt=F("score_state__scored_at"))
+    ids = list(Lead.objects.filter(stale).order_by("pk").values_list("pk", flat=True)[:SWEEP_MAX])
     if ids:
         logger.info("Scoring %d leads never scored", len(ids))
     return leads_rescore(ids).scored

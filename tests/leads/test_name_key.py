@@ -16,7 +16,8 @@ from django.test import Client
 from django.urls import reverse
 
 from leadbase.accounts.models import User
-from leadbase.leads.bulk import _leads_named, lead_upsert_many
+from leadbase.leads.bulk import lead_upsert_many
+from leadbase.leads.bulk_companies import leads_named
 from leadbase.leads.demo_data import load_demo_data
 from leadbase.leads.merge_rules import name_key_for
 from leadbase.leads.models import DuplicateSuggestion, Lead
@@ -145,7 +146,7 @@ def test_the_batch_reads_only_the_stored_leads_with_a_name_of_the_batch() -> Non
     )
     acme = Lead.objects.get(email="p0@acme.example").company_id
     assert acme is not None
-    found = _leads_named({(acme, "ann\tlee"), (acme, "zoë\tlee")})
+    found = leads_named({(acme, "ann\tlee"), (acme, "zoë\tlee")})
     emails = dict(Lead.objects.values_list("pk", "email"))
     assert sorted(emails[pk] for pk, _, _ in found) == ["p0@acme.example", "p2@acme.example"]
     assert {(company, key) for _, company, key in found} == {(acme, "ann\tlee")}

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from leadbase.accounts.models import User
 from leadbase.leads.models import Event, Lead
@@ -224,3 +225,20 @@ def test_any_batch_is_counted_whole(api: ApiClient, make_lead: MakeLead, items: 
     assert reply.status == HTTPStatus.OK, json.dumps(reply.body)[:300]
     assert reply.body["accepted"] + len(reply.body["errors"]) == len(batch)
     assert Event.objects.filter(lead=lead).count() - before == reply.body["accepted"]
+
+
+def test_an_accepted_event_moves_the_score_before_the_answer(
+    api: ApiClient,
+    make_lead: MakeLead,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    lead = make_lead(email="ann@example.com")
+    before = Lead.objects.get(pk=lead.pk).engagement_score
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = api.post("/events", {"type": "demo_request", "lead_id": lead.pk})
+
+    assert reply.body["accepted"] == 1
+    scored = Lead.objects.get(pk=lead.pk)
+    assert scored.engagement_score > before
+    assert scored.fit_grade  # scored with the rule set in force

@@ -7,6 +7,9 @@ from typing import Any
 
 from django import forms
 
+from leadbase.leads.models import ConsentPurpose
+
+from .consent import DEFAULT_CONSENT_PURPOSE, TEXT_CHARS
 from .mapping import ATTRIBUTE_PREFIX, TARGETS, attribute_key, target_label
 from .reading import ENCODINGS
 from .services import SOURCE_CHARS
@@ -70,7 +73,7 @@ def column_field_name(index: int) -> str:
 
 class MappingForm(forms.Form):
     """One choice per column of the file (named column_<n>: column names can be anything),
-    with the source name and campaign of the import."""
+    with the source name, campaign and consent settings of the import."""
 
     source = forms.CharField(
         label="Source name",
@@ -84,6 +87,22 @@ class MappingForm(forms.Form):
         max_length=200,
         help_text="Leads without a campaign column get this campaign (created if new).",
     )
+    consent_text = forms.CharField(
+        label="Consent text",
+        required=False,
+        max_length=TEXT_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What these people were shown and agreed to, word for word. Recorded as "
+        "their consent: for the rows whose column mapped to “Consent given” says yes (or a "
+        "date), or for every row when the box below is ticked. Leave empty to record none.",
+    )
+    consent_purpose = forms.ChoiceField(
+        label="Consent purpose", choices=ConsentPurpose.choices, required=False
+    )
+    consent_all = forms.BooleanField(
+        label="Every row of this file consented to that text (no consent column)",
+        required=False,
+    )
 
     def __init__(
         self,
@@ -93,8 +112,13 @@ class MappingForm(forms.Form):
         mapping: Mapping[str, str],
         source: str = "",
         campaign: str = "",
+        consent_text: str = "",
+        consent_purpose: str = "",
+        consent_all: bool = False,
     ) -> None:
-        super().__init__(data, initial={"source": source, "campaign": campaign})
+        initial = {"source": source, "campaign": campaign, "consent_text": consent_text}
+        initial |= {"consent_purpose": consent_purpose or DEFAULT_CONSENT_PURPOSE}
+        super().__init__(data, initial=initial | {"consent_all": consent_all})
         self.headers = list(headers)
         for index, header in enumerate(self.headers):
             own_key = attribute_key(header) or f"column_{index + 1}"
@@ -120,7 +144,7 @@ class MappingForm(forms.Form):
 
     def add_service_errors(self, errors: Mapping[str, str], message: str) -> None:
         """The service's errors next to the inputs concerned (mapping.<column>, source,
-        campaign), the rest at the top."""
+        campaign, consent settings), the rest at the top."""
         position = {h: i for i, h in enumerate(self.headers)}
         placed = False
         for key, problem in errors.items():
@@ -128,7 +152,7 @@ class MappingForm(forms.Form):
             if key.startswith("mapping.") and column in position:
                 self.add_error(column_field_name(position[column]), problem)
                 placed = True
-            elif key in {"source", "campaign"}:
+            elif key in {"source", "campaign", "consent_text", "consent_purpose", "consent_all"}:
                 self.add_error(key, problem)
                 placed = True
             elif key == "mapping":

@@ -2,7 +2,9 @@
 
 A mapping is `{column name: target}`, where a target is a lead field (`email`, `first_name`,
 `company`, ...: what lead_upsert and lead_upsert_many accept), `full_name` (split into first
-and last name), `attributes.<key>` (a custom attribute), or "" (the column is ignored).
+and last name), `consent` (whether the row's person consented: see .consent),
+`attributes.<key>` (a custom attribute), or "" (the column is ignored). No column is ever
+suggested as the consent column: recording consent is a statement a person makes.
 `suggest_mapping` proposes one from the column names; `compile_mapping` checks one and turns
 it into a `RowMapper` that makes the lead data of each row.
 """
@@ -17,6 +19,8 @@ from typing import Any
 
 from leadbase.core.errors import ValidationFailed
 from leadbase.leads.normalize import ACCEPTED_FIELDS
+
+from .consent import CONSENT
 
 FULL_NAME = "full_name"
 ATTRIBUTE_PREFIX = "attributes."
@@ -37,7 +41,7 @@ _LABELS: dict[str, str] = {
     "industry": "Industry",
     "employee_count": "Number of employees",
     "annual_revenue": "Annual revenue",
-    "country": "Country (two-letter ISO code)",
+    "country": "Country (ISO code or name)",
     "region": "Region or state",
     "city": "City",
     "source_channel": "Source channel",
@@ -51,13 +55,14 @@ _LABELS: dict[str, str] = {
     "landing_page": "Landing page URL",
     "referrer_url": "Referrer URL",
     "lifecycle_stage": "Lifecycle stage",
+    CONSENT: "Consent given (yes or no, or the date)",
 }
 # Every field lead_upsert accepts except the attributes object (mapped key by key).
 LEAD_TARGETS: tuple[str, ...] = (
     *(t for t in _LABELS if t in ACCEPTED_FIELDS),
     *sorted(ACCEPTED_FIELDS - set(_LABELS) - {"attributes"}),
 )
-TARGETS: tuple[str, ...] = (*LEAD_TARGETS, FULL_NAME)
+TARGETS: tuple[str, ...] = (*LEAD_TARGETS, FULL_NAME, CONSENT)
 
 
 def target_label(target: str) -> str:
@@ -173,6 +178,7 @@ class RowMapper:
     attributes: tuple[tuple[int, str], ...]
     full_name: int | None
     column_of: Mapping[str, str]  # target -> column name, for messages
+    consent: int | None = None  # the consent column (not lead data: see .consent)
 
     def lead_data(self, cells: Sequence[str], defaults: Mapping[str, str]) -> dict[str, Any]:
         """The lead data of a row (cells in column order): mapped values that are not blank,
@@ -234,6 +240,7 @@ def compile_mapping(mapping: Any, headers: Sequence[str]) -> RowMapper:
     fields: list[tuple[int, str]] = []
     attributes: list[tuple[int, str]] = []
     full_name: int | None = None
+    consent: int | None = None
     column_of: dict[str, str] = {}
     for column, raw_target in mapping.items():
         target = raw_target.strip()
@@ -266,6 +273,8 @@ def compile_mapping(mapping: Any, headers: Sequence[str]) -> RowMapper:
         column_of[target] = column
         if target == FULL_NAME:
             full_name = position[column]
+        elif target == CONSENT:
+            consent = position[column]
         elif target.startswith(ATTRIBUTE_PREFIX):
             attributes.append((position[column], target.removeprefix(ATTRIBUTE_PREFIX)))
         else:
@@ -286,4 +295,5 @@ def compile_mapping(mapping: Any, headers: Sequence[str]) -> RowMapper:
         attributes=tuple(sorted(attributes)),
         full_name=full_name,
         column_of=column_of,
+        consent=consent,
     )

@@ -3,25 +3,30 @@ run and the real run, so the dry run's forecast holds."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
+
+from .consent import CONSENT, ConsentValueError, consent_given
 from .mapping import FULL_NAME, RowMapper
 from .reading import Table
 
 MAX_VALUE_CHARS = 10_000  # per cell kept with a rejected row
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per row, and a frozen one takes twice as long to make
 class Row:
     """A data row: its number, its cells, and its lead data; or, when its cells cannot be
-    matched to the columns, the reason (`data` is None)."""
+    matched to the columns, the reason (`data` is None). Not changed once made."""
 
     number: int
     cells: list[str]
     data: dict[str, Any] | None
     reason: str = ""
+    consent: bool | dt.datetime = False  # what the consent column says: given (when)?
 
 
 def prepared_rows(table: Table, mapper: RowMapper, defaults: Mapping[str, str]) -> Iterator[Row]:
@@ -30,13 +35,22 @@ def prepared_rows(table: Table, mapper: RowMapper, defaults: Mapping[str, str]) 
     column lost a value cannot be known)."""
     width = mapper.width
     lead_data = mapper.lead_data
+    consent_column, now = mapper.consent, timezone.now()
     for number, cells in table.rows():
         if len(cells) != width and (
             len(cells) < width or any(not cell.isspace() for cell in cells[width:] if cell)
         ):
             yield Row(number, cells, None, ragged_reason(len(cells), width))
-        else:
+        elif consent_column is None:
             yield Row(number, cells, lead_data(cells, defaults))
+        else:
+            try:
+                consent = consent_given(cells[consent_column], now=now)
+            except ConsentValueError as exc:
+                column = mapper.field_column(CONSENT)
+                yield Row(number, cells, None, f"consent (column “{column}”): {exc}")
+            else:
+                yield Row(number, cells, lead_data(cells, defaults), consent=consent)
 
 
 def ragged_reason(cells: int, columns: int) -> str:

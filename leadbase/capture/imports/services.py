@@ -32,6 +32,13 @@ from leadbase.leads.normalize import clean_text
 from leadbase.leads.services import campaign_resolve
 
 from ..models import ImportJob, ImportRejection, ImportStatus
+from .consent import (
+    CONSENT,
+    DEFAULT_CONSENT_PURPOSE,
+    clean_consent_text,
+    consent_settings_errors,
+    row_consents,
+)
 from .forecast import DryRun, forecast_rows
 from .mapping import IMPORT_CHANNEL, RowMapper, compile_mapping, suggest_mapping
 from .reading import (
@@ -196,10 +203,19 @@ def import_job_read_as(*, job: ImportJob, encoding: str, delimiter: str) -> Impo
 
 
 def import_job_configure(
-    *, job: ImportJob, mapping: Mapping[str, str] | None, source: str = "", campaign: str = ""
+    *,
+    job: ImportJob,
+    mapping: Mapping[str, str] | None,
+    source: str = "",
+    campaign: str = "",
+    consent_text: str = "",
+    consent_purpose: str = "",
+    consent_all: bool = False,
 ) -> RowMapper:
-    """Checks and stores the mapping (None keeps the current one), the source name and the
-    campaign; a dry run made before no longer applies."""
+    """Checks and stores the mapping (None keeps the current one), the source name, the
+    campaign and the consent settings (the text people consented to and its purpose, for the
+    rows the column mapped to `consent` marks, or for every row with `consent_all`); a dry
+    run made before no longer applies."""
     _require_editable(job)
     chosen: Any = job.mapping if mapping is None else mapping
     mapper = compile_mapping(chosen, job_headers(job))
@@ -209,13 +225,28 @@ def import_job_configure(
         errors["source"] = f"is {len(source)} characters long; the limit is {SOURCE_CHARS}"
     if len(campaign) > 200:
         errors["campaign"] = f"is {len(campaign)} characters long; the limit is 200"
+    consent_text = clean_consent_text(consent_text or "")
+    consent_purpose = (consent_purpose or "").strip() or DEFAULT_CONSENT_PURPOSE
+    errors |= consent_settings_errors(
+        text=consent_text,
+        purpose=consent_purpose,
+        every_row=consent_all,
+        column=mapper.field_column(CONSENT),
+    )
     if errors:
         summary = "; ".join(f"{k} {v}" for k, v in errors.items())
         raise ValidationFailed(f"The import settings are not valid: {summary}.", fields=errors)
     job.mapping = {str(k): str(v).strip() for k, v in dict(chosen).items()}
     job.source, job.campaign_name = source, campaign
+    job.consent_text, job.consent_all = consent_text, consent_all
+    job.consent_purpose = consent_purpose if consent_text else ""
     job.dry_run, job.status = {}, ImportStatus.UPLOADED
-    job.save(update_fields=["mapping", "source", "campaign_name", "dry_run", "status"])
+    job.save(
+        update_fields=[
+            "mapping", "source", "campaign_name", "consent_text", "consent_purpose",
+            "consent_all", "dry_run", "status",
+        ]
+    )  # fmt: skip
     return mapper
 
 
@@ -457,11 +488,12 @@ def _apply_chunk(
     A chunk that lost a race (a concurrent import or form created the same email or company
     domain first, or a deadlock) is rolled back and done again: it then finds that row."""
     valid = [row.data for row in chunk if row.data is not None]
+    consents = row_consents(job, chunk, f"{source} (import {job.pk})")
     for attempt in range(RETRIES):
         try:
             with transaction.atomic():
                 result = (
-                    lead_upsert_many(valid, source=source, actor=job.created_by)
+                    lead_upsert_many(valid, source=source, actor=job.created_by, consents=consents)
                     if valid
                     else BatchResult()
                 )

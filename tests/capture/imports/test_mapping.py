@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from leadbase.capture.imports.consent import CONSENT
 from leadbase.capture.imports.mapping import (
     FULL_NAME,
     LEAD_TARGETS,
@@ -82,7 +83,7 @@ def test_the_first_of_two_columns_for_one_field_wins() -> None:
 
 def test_every_target_is_something_lead_upsert_accepts() -> None:
     assert set(LEAD_TARGETS) == ACCEPTED_FIELDS - {"attributes"}
-    assert set(TARGETS) == {*LEAD_TARGETS, FULL_NAME}
+    assert set(TARGETS) == {*LEAD_TARGETS, FULL_NAME, CONSENT}  # consent: not lead data
     # and normalisation takes each (no "is not a lead field" error for any of them)
     data = dict.fromkeys(LEAD_TARGETS, "")
     data["email"] = "ann@example.com"

@@ -1,13 +1,16 @@
 """`leadbase import FILE [--mapping FILE.json] [--source NAME] [--campaign NAME] [--dry-run]
-[--json] [--sheet NAME] [--encoding NAME] [--delimiter D]`
+[--json] [--sheet NAME] [--encoding NAME] [--delimiter D] [--consent-text TEXT
+[--consent-purpose PURPOSE] [--all-consented]]`
 
-Imports a CSV or XLSX file in this process, with the same steps as the UI: the file is stored
-as an import (it shows under /capture/imports/), read, mapped (the suggested mapping unless
+Imports a CSV or XLSX file in this process, with the same steps as the UI: the file is stored as
+an import (it shows under /capture/imports/), read, mapped (the suggested mapping unless
 --mapping gives one), then dry-run (--dry-run: nothing is written but the import's summary) or
-imported. A progress bar goes to stderr when it is a terminal. With --json, stdout carries one
-JSON object and nothing else: rows, created, updated, unchanged, duplicates, rejected, errors
-(every rejected row as {"row": n, "reason": "..."}), and the import's id and status. In a dry
-run, created and updated are what the import would do.
+imported. To record consent, --consent-text gives the text people agreed to, for the rows the
+column mapped to `consent` marks (yes/true/1 or the date; in --mapping), or for every row with
+--all-consented. A progress bar goes to stderr when it is a terminal. With --json, stdout
+carries one JSON object and nothing else: rows, created, updated, unchanged, duplicates,
+rejected, errors (every rejected row as {"row": n, "reason": "..."}), and the import's id and
+status. In a dry run, created and updated are what the import would do.
 
 Exit status: 0 when the file was read to its end (rejected rows included), 1 when the file
 cannot be imported at all (unreadable, no header, bad mapping, ...) or the run stopped.
@@ -38,6 +41,7 @@ from leadbase.capture.imports import services
 from leadbase.capture.imports.rows import Row
 from leadbase.capture.models import ImportJob, ImportStatus
 from leadbase.core.errors import ApplicationError
+from leadbase.leads.models import ConsentPurpose
 
 ERRORS_PRINTED = 20  # rejected rows listed in the plain-text summary
 
@@ -58,6 +62,23 @@ class Command(BaseCommand):
         )
         parser.add_argument("--source", default="", help="source name (default import:<file>)")
         parser.add_argument("--campaign", default="", help="campaign of rows that name none")
+        parser.add_argument(
+            "--consent-text",
+            default="",
+            help="record consent to this text (what people were shown and agreed to) for the "
+            "rows the column mapped to `consent` marks, or every row with --all-consented",
+        )
+        parser.add_argument(
+            "--consent-purpose",
+            default="",
+            choices=["", *ConsentPurpose.values],
+            help="the consent's purpose (default: marketing_email)",
+        )
+        parser.add_argument(
+            "--all-consented",
+            action="store_true",
+            help="every row of the file consented to --consent-text (no consent column)",
+        )
         parser.add_argument("--sheet", default="", help="the workbook's sheet (default: first)")
         parser.add_argument(
             "--encoding", default="", help="read a CSV file in this encoding (default: detected)"
@@ -101,7 +122,13 @@ class Command(BaseCommand):
                 delimiter=delimiter or job.delimiter,
             )
         services.import_job_configure(
-            job=job, mapping=mapping, source=options["source"], campaign=options["campaign"]
+            job=job,
+            mapping=mapping,
+            source=options["source"],
+            campaign=options["campaign"],
+            consent_text=options["consent_text"],
+            consent_purpose=options["consent_purpose"],
+            consent_all=options["all_consented"],
         )
         errors: list[dict[str, Any]] = []
         with _progress_bar() as bar:
