@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from leadbase.accounts.models import User
+from leadbase.leads.events import EventIn, events_record
 from leadbase.leads.models import Consent, ConsentStatus, Event, Lead
 from leadbase.leads.selectors import CONSENT_CONFIRMATION_REQUESTED, lead_visible_to
 from leadbase.leads.services import UpsertResult
@@ -34,6 +36,13 @@ from .tasks_optin import (
 
 CONSENT_CONFIRMED = "consent_confirmed"
 CONTENT_DOWNLOAD = "content_download"
+
+
+def _event(lead: Lead, kind: str, at: dt.datetime, source: str, properties: dict[str, Any]) -> None:
+    """One event of the lead, through leads.events (activity time, the leads-changed hook)."""
+    events_record(
+        [EventIn(type=kind, occurred_at=at, properties=properties, source=source, lead_id=lead.pk)]
+    )
 
 
 def event_source(form: Form) -> str:
@@ -101,12 +110,12 @@ def _confirmation_request(*, submission: Submission, lead: Lead) -> bool:
     if confirmed_before.exists():
         pending.update(confirmed_at=now)
         return False
-    Event.objects.create(
-        lead=lead,
-        type=CONSENT_CONFIRMATION_REQUESTED,
-        occurred_at=now,
-        source=event_source(form),
-        properties={"purpose": purpose, "form": form.slug, "submission_id": submission.pk},
+    _event(
+        lead,
+        CONSENT_CONFIRMATION_REQUESTED,
+        now,
+        event_source(form),
+        {"purpose": purpose, "form": form.slug, "submission_id": submission.pk},
     )
     return True
 
@@ -169,12 +178,12 @@ def optin_confirm(*, link: ConfirmLink, at: dt.datetime | None = None) -> Confir
             recorded_at__lte=link.issued_at,
         ).update(confirmed_at=now)
         if newly_confirmed:
-            Event.objects.create(
-                lead=lead,
-                type=CONSENT_CONFIRMED,
-                occurred_at=now,
-                source=event_source(form),
-                properties={
+            _event(
+                lead,
+                CONSENT_CONFIRMED,
+                now,
+                event_source(form),
+                {
                     "purpose": form.consent_purpose,
                     "form": form.slug,
                     "submission_id": submission.pk,
@@ -212,12 +221,12 @@ def content_download_record(
         ).exists()
         if seen:
             return False
-        Event.objects.create(
-            lead=lead,
-            type=CONTENT_DOWNLOAD,
-            occurred_at=timezone.now(),
-            source=event_source(submission.form),
-            properties={
+        _event(
+            lead,
+            CONTENT_DOWNLOAD,
+            timezone.now(),
+            event_source(submission.form),
+            {
                 "file": file_name,
                 "form": submission.form.slug,
                 "submission_id": submission.pk,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import transaction
@@ -79,8 +79,9 @@ def leads_rescore(
     progress: Callable[[int, int], None] | None = None,
 ) -> RescoreResult:
     """Score these leads now (see the module's notes); deleted ids are skipped. With
-    `classify=False` the scores are written but temperature, qualification and prospect are
-    left as they are (loading data whose classes come from elsewhere, e.g. the demo)."""
+    `classify=False` the scores (and the prospect flag, which follows fit alone) are written but
+    temperature and qualification are left as they are, and no transition is recorded (loading
+    data whose classes come from elsewhere, e.g. the demo)."""
     rule_set = rule_set_active()
     engine = engine_for(rule_set)
     now = at or timezone.now()
@@ -178,8 +179,9 @@ def _write(
         classified = engine.classify(
             previous, Scores(fit=fit.score, engagement=engagement, probability=probability)
         )
-        if not classify:
-            classified = ClassificationResult(classification=previous, changes=())
+        if not classify:  # keep the classes as they are; prospect is derived from fit alone
+            kept = replace(previous, prospect=classified.classification.prospect)
+            classified = ClassificationResult(classification=kept, changes=())
         new = classified.classification
         total = engine.total(fit.score, engagement)
         rows.append(

@@ -41,6 +41,9 @@ def test_demo_prepares_admin_and_data_then_keeps_them_on_a_second_run() -> None:
     assert not Lead.objects.filter(fit_grade="").exists()
     assert Lead.objects.filter(engagement_score__gt=0).exists()
     assert not LifecycleTransition.objects.filter(actor_label__startswith="scoring v").exists()
+    # the prospect flag follows fit (ideal-customer fit 60 in the default rule set)
+    assert not Lead.objects.filter(is_prospect=True, fit_score__lt=55).exists()
+    assert not Lead.objects.filter(is_prospect=False, fit_score__gte=60).exists()
     assert WebhookSource.objects.count() == 1
     assert "sample forms" in first
 
