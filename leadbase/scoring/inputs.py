@@ -67,15 +67,23 @@ COLUMNS = (
 # One lead (what most changes are): compiled once, not per call (the compiling of this
 # 37-column join cost more than running it).
 _ONE_LEAD = PreparedValues(lambda pk: Lead.objects.filter(pk=pk).values(*COLUMNS)[:1], pk=int)
+# The same, taking the lead's row lock (FOR UPDATE OF the lead only; SQLite has one writer).
+_ONE_LEAD_LOCKED = PreparedValues(
+    lambda pk: Lead.objects.select_for_update(of=("self",)).filter(pk=pk).values(*COLUMNS)[:1],
+    pk=int,
+)
 
 
-def lead_inputs(lead_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """The engine's view of each lead (plus its current class under "_class")."""
+def lead_inputs(lead_ids: Iterable[int], *, lock: bool = False) -> dict[int, dict[str, Any]]:
+    """The engine's view of each lead (plus its current class under "_class"). `lock` (one
+    lead only) also takes the lead's row lock, in the same statement."""
     ids = list(lead_ids)
     if not ids:
         return {}
+    if lock and len(ids) != 1:
+        raise ValueError("lead_inputs(lock=True) reads one lead")
     if len(ids) == 1:
-        row = _ONE_LEAD.first(pk=ids[0])
+        row = (_ONE_LEAD_LOCKED if lock else _ONE_LEAD).first(pk=ids[0])
         return {} if row is None else {ids[0]: lead_mapping(row)}
     out: dict[int, dict[str, Any]] = {}
     rows = Lead.objects.filter(pk__in=in_values(Lead, "id", ids)).values(*COLUMNS)
@@ -101,6 +109,18 @@ def event_in(event_id: int, kind: str, at: Any, properties: Any) -> EventIn:
     )
 
 
+EVENT_COLUMNS: tuple[str, ...] = ("pk", "type", "occurred_at", "properties")
+_NEW_EVENTS = PreparedValues(
+    lambda lead, after: (
+        Event.objects.filter(lead_id=lead, pk__gt=after)
+        .order_by("occurred_at", "pk")
+        .values(*EVENT_COLUMNS)
+    ),
+    lead=int,
+    after=int,
+)
+
+
 def events_of(
     lead_ids: Iterable[int], *, after_id: Mapping[int, int] | None = None
 ) -> dict[int, list[EventIn]]:
@@ -109,6 +129,12 @@ def events_of(
     ids = list(lead_ids)
     found: dict[int, list[EventIn]] = defaultdict(list)
     if not ids:
+        return found
+    if len(ids) == 1:  # one lead (the usual case): a prepared query
+        new = _NEW_EVENTS.all(lead=ids[0], after=(after_id or {}).get(ids[0], 0))
+        found[ids[0]] = [
+            event_in(r["pk"], r["type"], r["occurred_at"], r["properties"]) for r in new
+        ]
         return found
     events = Event.objects.filter(lead_id__in=in_values(Event, "lead_id", ids))
     if after_id:

@@ -37,8 +37,9 @@ from leadbase.scoring_engine import (
 
 from . import hooks
 from .inputs import events_of, lead_inputs
-from .models import LeadScoreState, RuleSet
+from .models import RuleSet
 from .rule_sets import engine_for, rule_set_active
+from .state_store import StoredState, states_read, states_write
 
 CHUNK = 500
 SCORE_FIELDS = (
@@ -105,7 +106,7 @@ def _previous(lead: dict[str, Any]) -> Classification:
 
 
 def _fold(
-    engine: ScoringEngine, stored: LeadScoreState, events: Sequence[EventIn]
+    engine: ScoringEngine, stored: StoredState, events: Sequence[EventIn]
 ) -> tuple[EngagementState, int] | None:
     """The stored state with `events` applied, or None when it must be rebuilt."""
     state = EngagementState.from_dict(stored.state)
@@ -128,14 +129,17 @@ def _rescore_chunk(
     result: RescoreResult,
     classify: bool,
 ) -> None:
-    locked = list(
-        Lead.objects.select_for_update()
-        .filter(pk__in=in_values(Lead, "id", chunk))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    leads = lead_inputs(locked)
-    stored = {s.lead_id: s for s in LeadScoreState.objects.filter(lead_id__in=locked)}
+    if len(chunk) == 1:  # the usual case: one lead, locked and read in one statement
+        leads = lead_inputs(chunk, lock=True)
+    else:
+        locked = list(
+            Lead.objects.select_for_update()
+            .filter(pk__in=in_values(Lead, "id", chunk))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        leads = lead_inputs(locked)
+    stored = states_read(list(leads))
     current = {
         pk: s
         for pk, s in stored.items()
@@ -149,7 +153,10 @@ def _rescore_chunk(
             states[pk] = folded
     to_build = [pk for pk in leads if pk not in states]
     for pk, events in events_of(to_build).items():
-        states[pk] = (engine.rebuild_state(events), max(int(e.ref or 0) for e in events))
+        states[pk] = (
+            engine.rebuild_state(events),
+            max((int(e.ref or 0) for e in events), default=0),
+        )
     for pk in to_build:
         states.setdefault(pk, (engine.new_state(), 0))
     result.rebuilt += len(to_build)
@@ -205,20 +212,10 @@ def _write(
     update_rows(Lead, list(SCORE_FIELDS), rows)
     stages_advance(stages, now, label, transitions)
     LifecycleTransition.objects.bulk_create(transitions)
-    LeadScoreState.objects.bulk_create(
-        [
-            LeadScoreState(
-                lead_id=pk,
-                rule_set=rule_set,
-                state=state.to_dict(),
-                last_event_id=last,
-                scored_at=now,
-            )
-            for pk, (state, last) in states.items()
-        ],
-        update_conflicts=True,
-        unique_fields=["lead"],
-        update_fields=["rule_set", "state", "last_event_id", "scored_at"],
+    states_write(
+        [(pk, state.to_dict(), last) for pk, (state, last) in states.items()],
+        rule_set_id=rule_set.pk,
+        at=now,
     )
     result.scored += len(rows)
     result.transitions += transitions

@@ -131,3 +131,29 @@ def test_postgresql_prepares_the_statement_once_per_connection(lead: Lead) -> No
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         statements = [re.sub(r"\$\d+", "%s", statement) for (statement,) in cursor.fetchall()]
     assert statements.count(LEAD._compiled().sql) == 1
+
+
+def leads_of_owner(owner: int) -> QuerySet[Lead, dict[str, Any]]:
+    found: QuerySet[Lead, dict[str, Any]] = (
+        Lead.objects.filter(owner_id=owner).order_by("pk").values(*LEAD_OUT_VALUES)
+    )
+    return found
+
+
+OWNED = PreparedValues(leads_of_owner, owner=int)
+
+
+def test_all_gives_every_row_as_values_does(
+    lead: Lead, rep: User, make_lead: Callable[..., Lead]
+) -> None:
+    second = make_lead(owner=rep, email="second@example.com", attributes={"x": [1, 2]})
+
+    rows = OWNED.all(owner=rep.pk)
+
+    assert rows == list(leads_of_owner(rep.pk))
+    assert [r["id"] for r in rows] == [lead.pk, second.pk]
+    assert rows[1]["attributes"] == {"x": [1, 2]}
+    assert rows[0]["created_at"].tzinfo is not None
+    assert OWNED.all(owner=rep.pk + 1000) == []
+    with pytest.raises(TypeError):
+        OWNED.all(owner=rep.pk, extra=1)

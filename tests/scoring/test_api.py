@@ -178,7 +178,10 @@ def test_a_draft_is_a_copy_of_the_rules_in_force_or_the_definition_given(
 
 
 def test_the_documented_example_is_a_valid_definition() -> None:
-    parse_rules({**EXAMPLE_DEFINITION, "version": 1})
+    rules = parse_rules({**EXAMPLE_DEFINITION, "version": 1})
+    assert rules.name == EXAMPLE_DEFINITION["name"]
+    assert len(rules.fit_rules) == len(EXAMPLE_DEFINITION["fit_rules"])
+    assert len(rules.engagement_rules) == len(EXAMPLE_DEFINITION["engagement_rules"])
 
 
 def test_every_problem_of_the_rules_is_a_422_by_rule_path_and_nothing_is_saved(

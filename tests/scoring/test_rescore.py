@@ -12,7 +12,7 @@ from django.utils import timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from leadbase.leads.events import EventIn, events_record, visitor_identify
-from leadbase.leads.models import Company, Lead, LifecycleTransition
+from leadbase.leads.models import Company, Event, Lead, LifecycleTransition
 from leadbase.leads.services import lead_merge
 from leadbase.scoring.models import LeadScoreState, RuleSet, RuleSetStatus
 from leadbase.scoring.rule_sets import active_forget, rule_set_active
@@ -177,3 +177,14 @@ def test_the_explanation_lists_each_contribution(make_lead: MakeLead) -> None:
     [demo] = [e for e in explained["event_lines"] if e["event_type"] == "demo_request"]
     assert "3 days ago" in demo["text"] and "demo request" in demo["text"]
     assert explained["total"] == pytest.approx(fresh(lead).total_score)
+
+
+def test_a_lead_without_any_event_is_rebuilt_to_no_engagement(make_lead: MakeLead) -> None:
+    lead = good_fit_lead(make_lead)
+    Event.objects.filter(lead=lead).delete()
+
+    leads_rescore([lead.pk], rebuild=True)
+
+    scored = fresh(lead)
+    assert scored.engagement_score == 0 and scored.fit_score > 0
+    assert LeadScoreState.objects.get(lead=lead).last_event_id == 0
