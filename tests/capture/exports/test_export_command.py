@@ -25,7 +25,10 @@ def leads(make_lead: Callable[..., Lead], rep: User, other_rep: User) -> list[Le
         make_lead(owner=other_rep, email="b@acme.example"),
         make_lead(email="c@acme.example"),
     ]
-    Lead.objects.filter(pk=made[0].pk).update(temperature="hot", total_score=80)
+    Lead.objects.filter(pk=made[0].pk).update(
+        temperature="hot", total_score=80, fit_grade="A", is_prospect=True
+    )
+    Lead.objects.filter(pk=made[1].pk).update(fit_grade="C")
     Lead.objects.filter(pk=made[2].pk).update(archived=True)
     return made
 
@@ -70,6 +73,10 @@ def test_xlsx_to_a_file_with_a_summary_on_stderr(
         (["--min-score", "50"], ["a@acme.example"]),
         (["--q", "b@acme"], ["b@acme.example"]),
         (["--sort", "created_at"], ["a@acme.example", "b@acme.example"]),
+        (["--grade", "a"], ["a@acme.example"]),
+        (["--grade", "A", "--grade", "C"], ["b@acme.example", "a@acme.example"]),
+        (["--prospect", "yes"], ["a@acme.example"]),
+        (["--prospect", "no"], ["b@acme.example"]),
     ],
 )
 def test_filters_and_visibility(
@@ -88,6 +95,8 @@ def test_filters_and_visibility(
         (["--min-score", "x"], "--min-score: Enter a number"),
         (["--user", "nobody"], "No user named 'nobody'"),
         (["--owner", "nobody"], "--owner: no active user named 'nobody'"),
+        (["--grade", "E"], "--grade: Select a valid choice"),
+        (["--prospect", "maybe"], "--prospect: Select a valid choice"),
     ],
 )
 def test_bad_arguments_say_what_to_fix(leads: list[Lead], args: list[str], message: str) -> None:

@@ -44,6 +44,14 @@ class Command(BaseCommand):
         parser.add_argument("--source", default="", help="source channel")
         parser.add_argument("--min-score", default="")
         parser.add_argument("--max-score", default="")
+        parser.add_argument(
+            "--grade",
+            action="append",
+            default=[],
+            metavar="A|B|C|D",
+            help="fit grade (repeat for several: --grade A --grade B)",
+        )
+        parser.add_argument("--prospect", default="", help="yes: prospects only; no: the others")
         parser.add_argument("--sort", default="")
         parser.add_argument("--archived", action="store_true", help="archived leads only")
 
@@ -58,8 +66,11 @@ class Command(BaseCommand):
             data["owner"] = self._owner(options["owner"])
         if options["sort"]:
             data["sort"] = options["sort"]
+        if options["prospect"]:
+            data["prospect"] = options["prospect"]
+        form_data: dict[str, Any] = {**data, "grade": [g.upper() for g in options["grade"]]}
         owners = User.objects.filter(is_active=True) if user.sees_all_leads else None
-        form = LeadFilterForm(data, owners=owners)
+        form = LeadFilterForm(form_data, owners=owners)
         if not form.is_valid():
             problems = "; ".join(
                 f"--{name.replace('_', '-')}: {' '.join(str(error) for error in errors)}"
