@@ -13,30 +13,12 @@ from typing import Any
 
 from leadbase.core.fastinsert import in_values
 from leadbase.core.prepared import PreparedValues
+from leadbase.leads.merge_rules import LEAD_FIELDS as LEAD_ROW_FIELDS
 from leadbase.leads.models import Event, Lead
 from leadbase.scoring_engine import EventIn
 
-LEAD_FIELDS: tuple[str, ...] = (
-    "email",
-    "phone",
-    "first_name",
-    "last_name",
-    "job_title",
-    "seniority",
-    "department",
-    "country",
-    "region",
-    "city",
-    "source_channel",
-    "source_detail",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "lifecycle_stage",
-    "sales_status",
-)
+# The lead's own fields (as lead_upsert stores them) and where it stands.
+LEAD_FIELDS: tuple[str, ...] = (*LEAD_ROW_FIELDS, "lifecycle_stage", "sales_status")
 COMPANY_FIELDS: tuple[str, ...] = (
     "name",
     "domain",

@@ -11,16 +11,11 @@ from ninja import Body, Field, Router, Schema
 from leadbase.accounts.api_auth import request_api_key, request_user, require_scope
 from leadbase.accounts.models import Scope
 from leadbase.core.errors import ValidationFailed
-from leadbase.leads.schemas import ErrorOut
+from leadbase.leads.api import errors
 
 from .services import BATCH_MAX, events_ingest, visitor_identify_api
 
 router = Router()
-
-
-def _errors(*statuses: HTTPStatus) -> dict[int, type[ErrorOut]]:
-    common = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.UNPROCESSABLE_ENTITY)
-    return {int(status): ErrorOut for status in sorted({*common, *statuses})}
 
 
 class ItemErrorOut(Schema):
@@ -83,7 +78,7 @@ def _source(request: HttpRequest) -> str:
     "/events",
     response={
         200: IngestOut,
-        **_errors(HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE),
+        **errors(HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE),
     },
     tags=["events"],
     summary="Record events (one, or a batch of up to 1,000)",
@@ -126,7 +121,7 @@ class IdentifyOut(Schema):
 
 @router.post(
     "/identify",
-    response={200: IdentifyOut, **_errors(HTTPStatus.NOT_FOUND)},
+    response={200: IdentifyOut, **errors(HTTPStatus.NOT_FOUND)},
     tags=["events"],
     summary="Link a tracking visitor to a lead",
 )

@@ -11,17 +11,15 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from leadbase.accounts.models import User
-from leadbase.leads.events import EventIn, events_record
 from leadbase.leads.models import Lead, LifecycleTransition
 from leadbase.scoring.jobs import job_run
 from leadbase.scoring.models import JobStatus, RuleSet, RuleSetStatus, ScoringJob
 from leadbase.scoring.rule_sets import active_forget, parse_rules, rule_set_active
 from leadbase.scoring.schemas import EXAMPLE_DEFINITION
-from leadbase.scoring.services import leads_rescore
 from tests.api.conftest import BASE, ApiClient, Reply
+from tests.scoring.conftest import easier, scored_leads, snapshot
 
 pytestmark = pytest.mark.django_db
 MakeLead = Callable[..., Lead]
@@ -54,35 +52,10 @@ def api_as(client: Client, api_key_for: Callable[..., str]) -> ApiAs:
 def engaged(make_lead: MakeLead, rep: User, other_rep: User) -> list[Lead]:
     """Six leads, the first three with two pricing page views each; rep owns the first,
     other_rep the second."""
-    leads = [make_lead(email=f"lead{i}@example.com") for i in range(6)]
+    leads = scored_leads(make_lead, 6, engaged=3)
     Lead.objects.filter(pk=leads[0].pk).update(owner=rep)
     Lead.objects.filter(pk=leads[1].pk).update(owner=other_rep)
-    now = timezone.now()
-    events_record(
-        [
-            EventIn(type="pricing_page_view", occurred_at=now, lead_id=lead.pk)
-            for lead in leads[:3]
-            for _ in range(2)
-        ]
-    )
-    leads_rescore([lead.pk for lead in leads])
     return leads
-
-
-def easier(definition: dict[str, Any]) -> dict[str, Any]:
-    """The same rules with a 'warm' bar that any engaged lead clears."""
-    changed = copy.deepcopy(definition)
-    changed["name"] = "Easier warm"
-    changed["thresholds"]["temperature"]["warm"] = {"engagement": 1}
-    return changed
-
-
-def snapshot() -> list[tuple[Any, ...]]:
-    return list(
-        Lead.objects.order_by("pk").values_list(
-            "pk", "temperature", "qualification", "fit_score", "engagement_score", "total_score"
-        )
-    )
 
 
 def draft_id(api: ApiClient, **body: Any) -> int:

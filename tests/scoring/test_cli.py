@@ -2,51 +2,31 @@
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone
 
 from leadbase.accounts.models import User
-from leadbase.leads.events import EventIn, events_record
 from leadbase.leads.models import Lead
 from leadbase.scoring.models import JobKind, JobStatus, LeadScoreState, RuleSetStatus, ScoringJob
 from leadbase.scoring.rule_sets import active_forget, rule_set_active, rule_set_draft_create
-from leadbase.scoring.services import leads_rescore
+from tests.scoring.conftest import easier, scored_leads
 
 pytestmark = pytest.mark.django_db
 MakeLead = Callable[..., Lead]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_active() -> None:
-    active_forget()
-
-
 @pytest.fixture
 def engaged(make_lead: MakeLead) -> list[Lead]:
-    leads = [make_lead(email=f"lead{i}@example.com") for i in range(4)]
-    now = timezone.now()
-    events_record(
-        [
-            EventIn(type="pricing_page_view", occurred_at=now, lead_id=lead.pk)
-            for lead in leads[:2]
-            for _ in range(2)
-        ]
-    )
-    leads_rescore([lead.pk for lead in leads])
-    return leads
+    return scored_leads(make_lead, 4, engaged=2)
 
 
-def easier(marketer: User) -> int:
-    definition: dict[str, Any] = copy.deepcopy(rule_set_active().definition)
-    definition["thresholds"]["temperature"]["warm"] = {"engagement": 1}
+def easier_draft(marketer: User) -> int:
+    definition = easier(rule_set_active().definition)
     return rule_set_draft_create(actor=marketer, definition=definition).version
 
 
@@ -59,7 +39,7 @@ def run(*args: str) -> str:
 def test_preview_as_json_counts_the_moves_and_changes_nothing(
     marketer: User, engaged: list[Lead]
 ) -> None:
-    version = easier(marketer)
+    version = easier_draft(marketer)
     before = list(Lead.objects.order_by("pk").values_list("temperature", "total_score"))
 
     result = json.loads(run("preview", str(version), "--json"))
@@ -73,7 +53,7 @@ def test_preview_as_json_counts_the_moves_and_changes_nothing(
 
 
 def test_preview_in_words(marketer: User, engaged: list[Lead]) -> None:
-    text = run("preview", str(easier(marketer)))
+    text = run("preview", str(easier_draft(marketer)))
     assert "over 4 leads (nothing changed)" in text
     assert "cold -> warm: 2 leads" in text
     assert "grades: A " in text
@@ -81,7 +61,7 @@ def test_preview_in_words(marketer: User, engaged: list[Lead]) -> None:
 
 def test_publish_then_roll_back(marketer: User, engaged: list[Lead]) -> None:
     original = rule_set_active().version
-    version = easier(marketer)
+    version = easier_draft(marketer)
 
     assert f"Published v{version}" in run("publish", str(version))
     assert Lead.objects.filter(temperature="warm").count() == 2

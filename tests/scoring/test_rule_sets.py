@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from leadbase.accounts.models import User
 from leadbase.core.errors import PermissionDenied, ValidationFailed
-from leadbase.leads.events import EventIn, events_record
 from leadbase.leads.models import Lead, LifecycleTransition
 from leadbase.scoring.jobs import job_run, preview_start, publish_start
 from leadbase.scoring.models import JobStatus, RuleSet, RuleSetStatus
@@ -22,48 +20,15 @@ from leadbase.scoring.rule_sets import (
     rule_set_draft_create,
     rule_set_draft_update,
 )
-from leadbase.scoring.services import leads_rescore
+from tests.scoring.conftest import easier, scored_leads, snapshot
 
 pytestmark = pytest.mark.django_db
 MakeLead = Callable[..., Lead]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_active() -> None:
-    active_forget()
-
-
 @pytest.fixture
 def engaged_leads(make_lead: MakeLead) -> list[Lead]:
-    leads = [make_lead(email=f"lead{i}@example.com") for i in range(6)]
-    from django.utils import timezone
-
-    now = timezone.now()
-    events_record(
-        [
-            EventIn(type="pricing_page_view", occurred_at=now, lead_id=lead.pk)
-            for lead in leads[:3]
-            for _ in range(2)
-        ]
-    )
-    leads_rescore([lead.pk for lead in leads])
-    return leads
-
-
-def easier(definition: dict[str, Any]) -> dict[str, Any]:
-    """The same rules with a 'warm' bar anyone engaged at all clears."""
-    changed = copy.deepcopy(definition)
-    changed["name"] = "Easier warm"
-    changed["thresholds"]["temperature"]["warm"] = {"engagement": 1}
-    return changed
-
-
-def snapshot() -> list[tuple[Any, ...]]:
-    return list(
-        Lead.objects.order_by("pk").values_list(
-            "pk", "temperature", "qualification", "fit_score", "engagement_score", "total_score"
-        )
-    )
+    return scored_leads(make_lead, 6, engaged=3)
 
 
 def test_a_draft_with_mistakes_reports_every_one_and_is_not_saved(marketer: User) -> None:

@@ -22,15 +22,11 @@ from leadbase.scoring.jobs import job_run
 from leadbase.scoring.models import JobKind, JobStatus, RuleSet, RuleSetStatus, ScoringJob
 from leadbase.scoring.rule_sets import active_forget, rule_set_active, rule_set_draft_create
 from leadbase.scoring.services import leads_rescore
+from tests.scoring.conftest import easier, scored_leads, snapshot
 
 pytestmark = pytest.mark.django_db
 MakeLead = Callable[..., Lead]
 Login = Callable[[User], Client]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_active() -> None:
-    active_forget()
 
 
 @pytest.fixture
@@ -46,32 +42,7 @@ def login() -> Login:
 @pytest.fixture
 def engaged(make_lead: MakeLead) -> list[Lead]:
     """Six scored leads; the first three viewed the pricing page twice (engagement 20)."""
-    leads = [make_lead(email=f"lead{i}@example.com") for i in range(6)]
-    now = timezone.now()
-    events_record(
-        [
-            EventIn(type="pricing_page_view", occurred_at=now, lead_id=lead.pk)
-            for lead in leads[:3]
-            for _ in range(2)
-        ]
-    )
-    leads_rescore([lead.pk for lead in leads])
-    return leads
-
-
-def easier(definition: dict[str, Any], name: str = "Easier warm") -> dict[str, Any]:
-    changed = copy.deepcopy(definition)
-    changed["name"] = name
-    changed["thresholds"]["temperature"]["warm"] = {"engagement": 1}
-    return changed
-
-
-def snapshot() -> list[tuple[Any, ...]]:
-    return list(
-        Lead.objects.order_by("pk").values_list(
-            "pk", "temperature", "qualification", "fit_score", "engagement_score", "total_score"
-        )
-    )
+    return scored_leads(make_lead, 6, engaged=3)
 
 
 def post_definition(client: Client, version: int, definition: Any, **headers: str) -> Any:
