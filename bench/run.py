@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 
-from bench import api, forms, imports, pages, scoring, tracking, upsert
+from bench import api, forms, imports, pages, scoring, scoring_db, tracking, upsert
 from bench.common import Report, django_setup, print_table, vendor, wipe_leads
 
 
@@ -22,7 +22,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument(
         "--only",
-        choices=["upsert", "pages", "api", "forms", "imports", "tracking", "scoring"],
+        choices=["upsert", "pages", "api", "forms", "imports", "tracking", "scoring", "recompute"],
         action="append",
     )
     args = parser.parse_args()
@@ -31,7 +31,10 @@ def main() -> None:
         os.environ["DATABASE_URL"] = f"sqlite:///{path}"
     django_setup()
     db = vendor()
-    only = set(args.only or ["upsert", "pages", "api", "forms", "imports", "tracking", "scoring"])
+    only = set(
+        args.only
+        or ["upsert", "pages", "api", "forms", "imports", "tracking", "scoring", "recompute"]
+    )
     quick = args.quick
 
     if "upsert" in only:
@@ -125,6 +128,18 @@ def main() -> None:
             ["phase", "rows", "rows_per_s", "vs_raw", "cpu_vs_raw", "peak_mb", "seconds"],
         )
         print("saved", report.save("imports"))
+
+    if "recompute" in only:
+        leads = 100_000 if quick else 1_000_000
+        print(f"\n== full recompute with the database: {leads:,} leads, {10 * leads:,} events")
+        report = Report(db)
+        scoring_db.run(report, leads=leads, events=10 * leads)
+        print_table(
+            f"Full recompute with the database, {db}",
+            report.rows,
+            ["phase", "seconds", "rows_per_s", "events_per_s", "vs_floor"],
+        )
+        print("saved", report.save("recompute"))
 
     # The engine alone uses no database: run it once, on SQLite's turn, unless asked for by name.
     if "scoring" in only and (db == "sqlite" or args.only):

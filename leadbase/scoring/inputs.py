@@ -8,7 +8,7 @@ time in POSIX seconds and its id as `ref`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from leadbase.core.fastinsert import in_values
@@ -16,6 +16,8 @@ from leadbase.core.prepared import PreparedValues
 from leadbase.leads.merge_rules import LEAD_FIELDS as LEAD_ROW_FIELDS
 from leadbase.leads.models import Event, Lead
 from leadbase.scoring_engine import EventIn
+from leadbase.scoring_engine.fit import email_domain
+from leadbase.scoring_engine.predicates import resolve
 
 # The lead's own fields (as lead_upsert stores them) and where it stands.
 LEAD_FIELDS: tuple[str, ...] = (*LEAD_ROW_FIELDS, "lifecycle_stage", "sales_status")
@@ -72,6 +74,49 @@ def lead_inputs(lead_ids: Iterable[int], *, lock: bool = False) -> dict[int, dic
     for row in rows.iterator(chunk_size=2000):
         out[row["pk"]] = lead_mapping(row)
     return out
+
+
+def fit_columns_read(ids: Sequence[int], fields: Iterable[str]) -> dict[str, list[Any]]:
+    """The leads `ids` (ascending) as fit rules read them, as columns: field path (e.g.
+    "company.industry", "email_domain") -> one value per lead in `ids` order, only the paths
+    in `fields` loaded. What scoring every lead reads; a lead deleted meanwhile reads empty."""
+    paths = sorted(set(fields))
+    if not ids or not paths:
+        return {path: [None] * len(ids) for path in paths}
+    source: dict[str, str] = {}  # path -> the column it comes from
+    for path in paths:
+        head, _, rest = path.partition(".")
+        if head == "email_domain":
+            source[path] = "email"
+        elif head == "company" and rest.split(".")[0] in COMPANY_FIELDS:
+            source[path] = f"company__{rest.split('.')[0]}"
+        elif head == "attributes" or head in LEAD_FIELDS:
+            source[path] = head
+    names = sorted(set(source.values()))
+    rows = (
+        Lead.objects.filter(pk__gte=ids[0], pk__lte=ids[-1])
+        .order_by("pk")
+        .values_list("pk", *names)
+    )
+    found = list(rows.iterator(chunk_size=5000))
+    if [row[0] for row in found] != list(ids):  # leads created or deleted meanwhile
+        by_pk = {row[0]: row for row in found}
+        empty = (None,) * (len(names) + 1)
+        found = [by_pk.get(int(pk), empty) for pk in ids]
+    read = dict(zip(names, list(zip(*found, strict=True))[1:], strict=True)) if found else {}
+    columns: dict[str, list[Any]] = {}
+    for path in paths:
+        values = read.get(source.get(path, ""), (None,) * len(ids))
+        head, _, rest = path.partition(".")
+        if head == "email_domain":
+            columns[path] = [email_domain(v) for v in values]
+        elif head == "company" and "." in rest:
+            columns[path] = [resolve({"v": v}, "v." + rest.split(".", 1)[1]) for v in values]
+        elif head == "attributes" and rest:
+            columns[path] = [resolve({"v": v}, f"v.{rest}") for v in values]
+        else:
+            columns[path] = list(values)
+    return columns
 
 
 def lead_mapping(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """All leads at once, for a rule set: the preview of a draft (nothing written) and the full
 recompute when a version is published, both one vectorised engine pass over every event.
 
-The events are read in (lead, time) order, a chunk at a time, matched to the rules
+The events are read in storage order, a chunk at a time, matched to the rules
 (`engine.event_rows`) into three arrays (lead index, rule index, time) and summed with decay
 and caps in one numpy pass (`engine.recompute`); fit is computed a chunk of leads at a time
 (`engine.fit_many`). Each lead is then classified from its current class, so the preview shows
@@ -21,16 +21,18 @@ import numpy.typing as npt
 from django.db import transaction
 from django.utils import timezone
 
-from leadbase.core.fastinsert import update_rows
+from leadbase.core.fastinsert import insert_rows, update_rows
 from leadbase.leads.models import Event, Lead, LifecycleTransition
 from leadbase.scoring_engine import Classification, Scores, ScoringEngine
 
 from . import hooks
-from .inputs import lead_inputs
+from .event_reader import lead_events_read
+from .inputs import fit_columns_read
 from .models import RuleSet
 from .services import SCORE_FIELDS, stage_advance, stages_advance
 
 CHUNK = 5_000
+FIT_CHUNK = 50_000  # leads whose fit is computed together (a distinct value is tested once)
 EVENT_CHUNK = 50_000
 EXAMPLES = 5  # lead ids shown per move in a preview
 
@@ -46,77 +48,65 @@ class AllScores:
 
 
 def _event_arrays(
-    engine: ScoringEngine, index: dict[int, int], progress: Callable[[int], None]
+    engine: ScoringEngine, ids: npt.NDArray[np.int64], progress: Callable[[int], None]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """(lead index, rule index, time) of every (event, matching rule) pair; `ids` are the
+    leads' ids in ascending order (a lead index is a position in it). Events of leads not in
+    `ids` (created meanwhile) are left out."""
     leads: list[npt.NDArray[np.int64]] = []
     rules: list[npt.NDArray[np.int64]] = []
     times: list[npt.NDArray[np.float64]] = []
-    rows = (
-        Event.objects.filter(lead__isnull=False)
-        .order_by("lead_id", "occurred_at")
-        .values_list("lead_id", "type", "occurred_at", "properties")
-    )
-    batch: list[tuple[int, str, dt.datetime, Any]] = []
-
-    def flush() -> None:
-        if not batch:
-            return
-        positions, matched = engine.event_rows(
-            [b[1] for b in batch], [b[3] if isinstance(b[3], dict) else None for b in batch]
-        )
+    read = 0
+    for chunk in lead_events_read(chunk=EVENT_CHUNK):
+        positions, matched = engine.event_rows(chunk.types, chunk.properties)
         if len(positions):
-            lead_of = np.fromiter((index[b[0]] for b in batch), dtype=np.int64, count=len(batch))
-            time_of = np.fromiter(
-                (b[2].timestamp() for b in batch), dtype=np.float64, count=len(batch)
-            )
-            leads.append(lead_of[positions])
-            rules.append(matched.astype(np.int64))
-            times.append(time_of[positions])
-        progress(index.get(batch[-1][0], 0))
-        batch.clear()
-
-    for row in rows.iterator(chunk_size=EVENT_CHUNK):
-        if row[0] in index:
-            batch.append(row)
-        if len(batch) >= EVENT_CHUNK:
-            flush()
-    flush()
+            lead_id = chunk.lead[positions]
+            where = np.minimum(np.searchsorted(ids, lead_id), max(len(ids) - 1, 0))
+            known = ids[where] == lead_id if len(ids) else np.zeros(len(lead_id), dtype=bool)
+            leads.append(where[known].astype(np.int64))
+            rules.append(matched[known].astype(np.int64))
+            times.append(chunk.time[positions][known])
+        read += len(chunk)
+        progress(read)
     if not leads:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float64)
     return np.concatenate(leads), np.concatenate(rules), np.concatenate(times)
 
 
-def _chunks(ids: npt.NDArray[np.int64]) -> Iterator[npt.NDArray[np.int64]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
+def _chunks(ids: npt.NDArray[np.int64], size: int) -> Iterator[npt.NDArray[np.int64]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def scores_all(engine: ScoringEngine, *, at: dt.datetime, progress: Progress) -> AllScores:
     """Fit, grade and engagement of every lead at `at` (no writes)."""
     ids = np.fromiter(Lead.objects.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
     n = len(ids)
-    total = 2 * n
-    index = {int(pk): i for i, pk in enumerate(ids)}
-    lead, rule, time = _event_arrays(engine, index, lambda done: progress(done, total))
+    events = Event.objects.filter(lead__isnull=False).count()  # for the progress only
+    total = events + n
+    lead, rule, time = _event_arrays(engine, ids, lambda done: progress(min(done, events), total))
     engagement = engine.recompute(lead=lead, rule=rule, time=time, n_leads=n, at=at.timestamp())
     fit = np.zeros(n, dtype=np.float64)
     grade = np.full(n, "D", dtype="<U1")
     done = 0
-    for chunk in _chunks(ids):
-        inputs = lead_inputs(chunk.tolist())
-        ordered = [inputs[int(pk)] for pk in chunk]
-        chunk_fit, chunk_grade = engine.fit_many(ordered)
+    fields = engine.fit_fields
+    for chunk in _chunks(ids, FIT_CHUNK):
+        columns = fit_columns_read(chunk.tolist(), fields)
+        chunk_fit, chunk_grade = engine.fit_columns(columns, len(chunk))
         fit[done : done + len(chunk)] = chunk_fit
         grade[done : done + len(chunk)] = chunk_grade
         done += len(chunk)
-        progress(n + done, total)
+        progress(events + done, total)
     return AllScores(ids=ids, fit=fit, grade=grade, engagement=np.asarray(engagement.score))
 
 
 def _current_classes(ids: list[int]) -> dict[int, tuple[Classification, float | None, str]]:
     """Each lead's class, predicted probability and lifecycle stage."""
-    rows = Lead.objects.filter(pk__in=ids).values_list(
+    if not ids:
+        return {}
+    # ids ascend (a chunk of scores_all's): a range reads them without a list of parameters
+    rows = Lead.objects.filter(pk__gte=min(ids), pk__lte=max(ids)).values_list(
         "pk", "temperature", "qualification", "is_prospect", "predicted_probability",
         "lifecycle_stage",
     )  # fmt: skip
@@ -173,10 +163,18 @@ def publish_recompute(rule_set: RuleSet, engine: ScoringEngine, *, progress: Pro
     """Write every lead's scores and classes under `rule_set` (just published), recording each
     move as a transition. Returns the number of leads scored."""
     now = timezone.now()
-    # Reading (events, then fit) is two thirds of the work, writing the last third.
-    scores = scores_all(engine, at=now, progress=lambda d, t: progress(d, t + t // 2))
+    # Progress units: each event read, each lead's fit, then each lead written.
+    reading = [0]
+
+    def read_progress(done: int, total: int) -> None:
+        reading[0] = total
+        progress(done, total + total // 2)
+
+    scores = scores_all(engine, at=now, progress=read_progress)
     label = f"scoring v{rule_set.version}"
     n = len(scores.ids)
+    read_total = reading[0]
+    total = read_total + max(n, read_total // 2)
     for start in range(0, n, CHUNK):
         chunk = [int(pk) for pk in scores.ids[start : start + CHUNK]]
         with transaction.atomic():
@@ -213,7 +211,22 @@ def publish_recompute(rule_set: RuleSet, engine: ScoringEngine, *, progress: Pro
                 ]
             update_rows(Lead, list(SCORE_FIELDS), rows)
             stages_advance(stages, now, label, transitions)
-            LifecycleTransition.objects.bulk_create(transitions)
+            _transitions_store(transitions)
             hooks.transitions_recorded(transitions)
-        progress(2 * n + start + len(chunk), 3 * n)
+        progress(read_total + (total - read_total) * (start + len(chunk)) // n, total)
     return n
+
+
+TRANSITION_FIELDS = ("lead_id", "kind", "from_value", "to_value", "at", "reason", "actor_label")
+
+
+def _transitions_store(transitions: list[LifecycleTransition]) -> None:
+    """Insert the transitions in bulk (a publish can move most leads), giving each its id."""
+    ids = insert_rows(
+        LifecycleTransition,
+        [{f: getattr(t, f) for f in TRANSITION_FIELDS} for t in transitions],
+        return_ids=True,
+    )
+    for transition, pk in zip(transitions, ids, strict=True):
+        transition.pk = pk
+        transition._state.adding = False

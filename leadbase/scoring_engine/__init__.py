@@ -12,7 +12,7 @@ from leadbase.scoring_engine.classify import (
     Scores,
     classify,
 )
-from leadbase.scoring_engine.engagement import EventIn
+from leadbase.scoring_engine.engagement import EventIn, PropertyTable
 from leadbase.scoring_engine.engine import ScoringEngine
 from leadbase.scoring_engine.explain import EventLine, FitLine, LeadScore, RuleLine
 from leadbase.scoring_engine.fit import FitResult
@@ -44,6 +44,7 @@ __all__ = [
     "FitResult",
     "FitRule",
     "LeadScore",
+    "PropertyTable",
     "RuleLine",
     "RuleSet",
     "RuleSetError",

@@ -21,11 +21,13 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from leadbase.scoring_engine.predicates import Predicate
 from leadbase.scoring_engine.rules import DAY, EngagementRule, RuleSet
 
 
@@ -197,29 +199,36 @@ def engagement_explain(
     )
 
 
+@dataclass(frozen=True)
+class PropertyTable:
+    """A batch's event properties as their distinct values and one code per event (an index
+    into `values`): a conditional rule then tests each distinct value once, which pays when
+    many events share properties (the same page, the same email)."""
+
+    codes: npt.NDArray[np.intp]
+    values: Sequence[Mapping[str, Any] | None]
+
+
 def event_rows(
     compiled: CompiledRules,
     types: Sequence[str],
-    properties: Sequence[Mapping[str, Any] | None] | None = None,
+    properties: Sequence[Mapping[str, Any] | None] | PropertyTable | None = None,
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int16]]:
     """Match a batch of events to rules: (event position, rule index) for every match, the
     input of the vectorised recompute. Rules without conditions are matched per distinct type;
     only events of a type that has a conditional rule read their properties."""
-    uniques, inverse = np.unique(np.asarray(types, dtype=object), return_inverse=True)
+    code_of = {event_type: code for code, event_type in enumerate(dict.fromkeys(types))}
+    inverse = np.fromiter(map(code_of.__getitem__, types), dtype=np.intp, count=len(types))
     positions: list[npt.NDArray[np.intp]] = []
     rule_ids: list[npt.NDArray[np.int16]] = []
-    for k, event_type in enumerate(uniques.tolist()):
+    for event_type, k in sorted(code_of.items()):
         candidates = compiled.by_type.get(event_type, ())
         if not candidates:
             continue
         where = np.flatnonzero(inverse == k)
         for rule in candidates:
             when = compiled.rules[rule].when
-            if when is not None:
-                keep = [int(p) for p in where if when.matches(_props(properties, int(p)))]
-                hits = np.asarray(keep, dtype=np.intp)
-            else:
-                hits = where
+            hits = where if when is None else _matching(when, where, properties)
             positions.append(hits)
             rule_ids.append(np.full(len(hits), rule, dtype=np.int16))
     if not positions:
@@ -227,7 +236,22 @@ def event_rows(
     return np.concatenate(positions), np.concatenate(rule_ids)
 
 
-def _props(properties: Sequence[Mapping[str, Any] | None] | None, i: int) -> Mapping[str, Any]:
+def _matching(
+    when: Predicate,
+    where: npt.NDArray[np.intp],
+    properties: Sequence[Mapping[str, Any] | None] | PropertyTable | None,
+) -> npt.NDArray[np.intp]:
+    """The positions in `where` whose properties satisfy `when`."""
     if properties is None:
-        return {}
-    return properties[i] or {}
+        return where if when.matches(_EMPTY) else where[:0]
+    if isinstance(properties, PropertyTable):
+        codes = properties.codes[where]
+        ok = np.zeros(len(properties.values), dtype=bool)
+        for code in np.unique(codes).tolist():
+            ok[code] = when.matches(properties.values[code] or _EMPTY)
+        return where[ok[codes]]
+    keep = [p for p in where.tolist() if when.matches(properties[p] or _EMPTY)]
+    return np.asarray(keep, dtype=np.intp)
+
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})

@@ -10,6 +10,7 @@ at=...)` with the full explanation. For a publish or a preview: `event_rows(...)
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -25,11 +26,20 @@ from leadbase.scoring_engine.engagement import (
     CompiledRules,
     EngagementResult,
     EventIn,
+    PropertyTable,
     engagement_explain,
     event_rows,
 )
 from leadbase.scoring_engine.explain import LeadScore, lead_score, total_score
-from leadbase.scoring_engine.fit import FitResult, fit_score, fit_scores
+from leadbase.scoring_engine.fit import (
+    FitResult,
+    fields_read,
+    fit_columns,
+    fit_score,
+    fit_scores,
+    lead_record,
+)
+from leadbase.scoring_engine.predicates import resolve
 from leadbase.scoring_engine.recompute import EngagementArrays, engagement_recompute
 from leadbase.scoring_engine.rules import RuleSet
 from leadbase.scoring_engine.state import (
@@ -45,14 +55,34 @@ class ScoringEngine:
     """The maths of one rule set. Immutable and cheap to build; keep one per published rule
     set (and one per draft being previewed)."""
 
+    FIT_MEMO_MAX = 50_000  # fit results remembered, by the values of the fields rules read
+
     def __init__(self, rule_set: RuleSet) -> None:
         self.rule_set = rule_set
         self.compiled = CompiledRules(rule_set)
+        self._fit_paths = tuple(sorted(fields_read(rule_set)))
+        self._fit_memo: dict[tuple[Any, ...], FitResult] = {}
 
     # one lead -------------------------------------------------------------------------------
 
     def fit(self, lead: Mapping[str, Any]) -> FitResult:
-        return fit_score(self.rule_set, lead)
+        """The lead's fit. A lead's fields change far less often than it is rescored (each of
+        its events rescores it), so results are remembered by the values of the fields the
+        rules read (with their types, and numbers as written: 1 and True, 1.0 and 1.00 read
+        differently)."""
+        record = lead_record(lead)
+        values = tuple(resolve(record, path) for path in self._fit_paths)
+        key = tuple((type(v), repr(v) if isinstance(v, float | Decimal) else v) for v in values)
+        try:
+            hit = self._fit_memo.get(key)
+        except TypeError:  # an unhashable value (a list of tags): not remembered
+            return fit_score(self.rule_set, lead)
+        if hit is None:
+            hit = fit_score(self.rule_set, lead)
+            if len(self._fit_memo) >= self.FIT_MEMO_MAX:
+                self._fit_memo.clear()
+            self._fit_memo[key] = hit
+        return hit
 
     def engagement_of(self, events: Iterable[EventIn], *, at: float) -> EngagementResult:
         return engagement_explain(self.compiled, events, at)
@@ -91,7 +121,7 @@ class ScoringEngine:
     def event_rows(
         self,
         types: Sequence[str],
-        properties: Sequence[Mapping[str, Any] | None] | None = None,
+        properties: Sequence[Mapping[str, Any] | None] | PropertyTable | None = None,
     ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int16]]:
         """(event position, rule index) of every (event, matching rule) pair of a batch."""
         return event_rows(self.compiled, types, properties)
@@ -109,7 +139,18 @@ class ScoringEngine:
             self.compiled, lead=lead, rule=rule, time=time, n_leads=n_leads, at=at
         )
 
+    @property
+    def fit_fields(self) -> frozenset[str]:
+        """The lead field paths the fit rules read (see fit.fields_read)."""
+        return fields_read(self.rule_set)
+
     def fit_many(
         self, leads: Sequence[Mapping[str, Any]]
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.str_]]:
         return fit_scores(self.rule_set, leads)
+
+    def fit_columns(
+        self, columns: Mapping[str, Sequence[Any]], n: int
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.str_]]:
+        """fit_many for leads given as columns (path -> values), as a bulk reader has them."""
+        return fit_columns(self.rule_set, columns, n)

@@ -37,14 +37,19 @@ class FitResult:
     matches: tuple[FitMatch, ...]
 
 
+def email_domain(email: Any) -> str | None:
+    """The domain of an email address as rules read it (lower case), None without one."""
+    if isinstance(email, str) and "@" in email:
+        return email.rsplit("@", 1)[1].strip().lower()
+    return None
+
+
 def lead_record(lead: Mapping[str, Any]) -> Mapping[str, Any]:
     """The lead as rules read it: with `email_domain` derived from `email` when missing."""
     if "email_domain" in lead:
         return lead
-    email = lead.get("email")
-    if isinstance(email, str) and "@" in email:
-        return {**lead, "email_domain": email.rsplit("@", 1)[1].strip().lower()}
-    return lead
+    domain = email_domain(lead.get("email"))
+    return lead if domain is None else {**lead, "email_domain": domain}
 
 
 def grade_for(thresholds: Thresholds, fit: float) -> str:
@@ -68,38 +73,68 @@ def fit_score(rule_set: RuleSet, lead: Mapping[str, Any]) -> FitResult:
     )
 
 
+def fields_read(rule_set: RuleSet) -> frozenset[str]:
+    """The field paths the fit rules read ("seniority", "company.industry", "email_domain"),
+    so a caller scoring many leads can load only those."""
+    found: set[str] = set()
+
+    def walk(predicate: Predicate) -> None:
+        if isinstance(predicate, Condition):
+            found.add(predicate.field)
+        elif isinstance(predicate, AllOf | AnyOf):
+            for item in predicate.items:
+                walk(item)
+        else:
+            walk(predicate.item)
+
+    for rule in rule_set.fit_rules:
+        walk(rule.when)
+    return frozenset(found)
+
+
 def fit_scores(
     rule_set: RuleSet, leads: Sequence[Mapping[str, Any]]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.str_]]:
-    """(fit score, grade) of many leads, for the full recompute. A single-field condition is
-    evaluated once per distinct value of its field, so the cost follows the distinct values,
-    not the leads."""
-    memo: dict[tuple[int, type, Any], bool] = {}
+    """(fit score, grade) of many leads, for the full recompute. Column by column: each field a
+    condition names is read once per lead (see fit_columns)."""
+    records = [lead_record(lead) for lead in leads]
+    columns = {path: [resolve(r, path) for r in records] for path in fields_read(rule_set)}
+    return fit_columns(rule_set, columns, len(records))
 
-    def matches(predicate: Predicate, record: Mapping[str, Any]) -> bool:
+
+def fit_columns(
+    rule_set: RuleSet, columns: Mapping[str, Sequence[Any]], n: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.str_]]:
+    """(fit score, grade) of `n` leads given as columns: field path (as fields_read names
+    them, "email_domain" included) -> one value per lead; a path not given reads as empty.
+    Each condition is tested once per distinct value of its field, and the rules' all/any/not
+    and points are numpy operations over the leads."""
+    tested: dict[int, npt.NDArray[np.bool_]] = {}
+    nothing: list[Any] = [None] * n
+
+    def column(path: str) -> Sequence[Any]:
+        return columns.get(path, nothing)
+
+    def passes(predicate: Predicate) -> npt.NDArray[np.bool_]:
         if isinstance(predicate, Condition):
-            value = resolve(record, predicate.field)
-            try:
-                # equal values of other types read differently (True vs 1, 1.0 vs 1)
-                exact = repr(value) if isinstance(value, float | Decimal) else value
-                key = (id(predicate), type(value), exact)
-                hit = memo.get(key)
-            except TypeError:  # an unhashable value (a list): no memo
-                return predicate.matches(record)
-            if hit is None:
-                hit = memo[key] = predicate.matches(record)
-            return hit
+            if id(predicate) not in tested:
+                tested[id(predicate)] = _tested(predicate, column(predicate.field))
+            return tested[id(predicate)]
         if isinstance(predicate, AllOf):
-            return all(matches(p, record) for p in predicate.items)
+            result = np.ones(n, dtype=bool)
+            for item in predicate.items:
+                result &= passes(item)
+            return result
         if isinstance(predicate, AnyOf):
-            return any(matches(p, record) for p in predicate.items)
-        return not matches(predicate.item, record)
+            result = np.zeros(n, dtype=bool)
+            for item in predicate.items:
+                result |= passes(item)
+            return result
+        return ~passes(predicate.item)
 
-    rules = rule_set.fit_rules
-    raw = np.zeros(len(leads))
-    for i, lead in enumerate(leads):
-        record = lead_record(lead)
-        raw[i] = sum(rule.points for rule in rules if matches(rule.when, record))
+    raw = np.zeros(n)
+    for rule in rule_set.fit_rules:
+        raw[passes(rule.when)] += rule.points
     score = np.clip(raw, 0.0, FIT_MAX)
     letters = [letter for letter, _ in rule_set.thresholds.grades] + ["D"]
     lows = np.array([low for _, low in rule_set.thresholds.grades])
@@ -107,3 +142,22 @@ def fit_scores(
     index = (score[:, None] < lows[None, :]).sum(axis=1) if len(lows) else np.zeros(len(raw))
     grades = np.asarray(letters)[index.astype(int)]
     return score, grades
+
+
+def _tested(condition: Condition, values: Sequence[Any]) -> npt.NDArray[np.bool_]:
+    """`condition` on each value, tested once per distinct value. Values of other types that
+    compare equal (True and 1, 1.0 and 1) read differently, so they are told apart; a column
+    with unhashable values (a list) is tested value by value."""
+    kinds = set(map(type, values))
+    if kinds <= {str, type(None)}:
+        keys: Sequence[Any] = values
+    else:
+        keys = [(type(v), repr(v) if isinstance(v, float | Decimal) else v) for v in values]
+    try:
+        distinct = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+    except TypeError:
+        return np.fromiter(map(condition.test, values), dtype=bool, count=len(values))
+    first = dict(zip(keys, values, strict=True))  # a value per key, to test
+    outcome = np.fromiter((condition.test(first[k]) for k in distinct), dtype=bool)
+    codes = np.fromiter(map(distinct.__getitem__, keys), dtype=np.intp, count=len(keys))
+    return outcome[codes] if len(codes) else np.zeros(0, dtype=bool)

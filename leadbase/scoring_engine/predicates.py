@@ -125,7 +125,10 @@ class Condition:
     written: Any = dataclasses.field(default=None, compare=False, repr=False)
 
     def matches(self, record: Record) -> bool:
-        raw = resolve(record, self.field)
+        return self.test(resolve(record, self.field))
+
+    def test(self, raw: Any) -> bool:
+        """Whether the field's value `raw` passes."""
         op = self.op
         if op == "is_empty":
             return is_empty(raw)

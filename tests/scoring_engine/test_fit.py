@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadbase.scoring_engine import ScoringEngine, default_rule_set, rule_set_from_dict
+from leadbase.scoring_engine.fit import fit_score
 from tests.scoring_engine.conftest import rule_set_data
 
 ENGINE = ScoringEngine(default_rule_set())
@@ -116,3 +117,25 @@ def test_fit_many_does_not_mix_up_equal_values_of_other_types() -> None:
     engine = ScoringEngine(rule_set)
     scores, _ = engine.fit_many(leads)
     assert scores.tolist() == [engine.fit(lead).score for lead in leads] == [0, 10, 15, 10]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(LEADS, max_size=30))
+def test_remembered_fit_equals_a_fresh_one(leads: list[dict[str, Any]]) -> None:
+    """ScoringEngine.fit remembers results by the values the rules read: for any leads, in
+    any order, with repeats, it answers what a fresh computation does."""
+    for lead in leads + leads[::-1]:
+        assert ENGINE.fit(lead) == fit_score(ENGINE.rule_set, lead)
+
+
+def test_remembered_fit_tells_numbers_written_differently_apart() -> None:
+    rule_set = rule_set_from_dict(
+        rule_set_data(
+            fit_rules=[
+                {"id": "z", "when": {"field": "n", "op": "ends_with", "value": "00"}, "points": 5},
+            ]
+        )
+    )
+    engine = ScoringEngine(rule_set)
+    values = [Decimal("1.0"), Decimal("1.00"), 1.0, 100, True]
+    assert [engine.fit({"n": v}).score for v in values] == [0, 5, 0, 5, 0]

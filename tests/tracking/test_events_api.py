@@ -242,3 +242,22 @@ def test_an_accepted_event_moves_the_score_before_the_answer(
     scored = Lead.objects.get(pk=lead.pk)
     assert scored.engagement_score > before
     assert scored.fit_grade  # scored with the rule set in force
+
+
+def test_one_event_for_an_unknown_lead_stores_nothing_and_says_so(
+    api: ApiClient, make_lead: MakeLead
+) -> None:
+    lead = make_lead(email="ann@example.com")
+    before = Lead.objects.get(pk=lead.pk).last_activity_at
+    missing = lead.pk + 1000
+
+    reply = api.post("/events", {"type": "page_view", "lead_id": missing, "event_id": "x-1"})
+
+    assert reply.status == HTTPStatus.OK
+    assert reply.body["accepted"] == 0 and reply.body["duplicates"] == 0
+    assert f"no lead with id {missing}" in reply.body["errors"][0]["message"]
+    assert not Event.objects.filter(client_event_id="x-1").exists()
+    # the id is free for the event once it names a real lead
+    again = api.post("/events", {"type": "page_view", "lead_id": lead.pk, "event_id": "x-1"})
+    assert again.body["accepted"] == 1
+    assert Lead.objects.get(pk=lead.pk).last_activity_at > before
