@@ -42,6 +42,7 @@ from leadbase.core.errors import ApplicationError
 from leadbase.leads.api import router as leads_router
 from leadbase.leads.api_duplicates import router as duplicates_router
 from leadbase.scoring.api import router as scoring_router
+from leadbase.scoring.api_models import router as models_router
 from leadbase.tracking.api import router as tracking_router
 
 
@@ -98,6 +99,7 @@ api.add_router("/", hooks_router)
 api.add_router("/", imports_router)
 api.add_router("/", tracking_router)
 api.add_router("/", scoring_router)
+api.add_router("/", models_router)
 
 
 @api.get("/ping", auth=None, tags=["status"], summary="Reachability check (no key needed)")

@@ -189,6 +189,12 @@ LEAD_KEYSETS: dict[str, Keyset] = {
     "last_activity_at": Keyset(
         "last_activity_at", "last_activity_at", False, kind="datetime", nullable=False
     ),
+    "-predicted_probability": Keyset(
+        "-predicted_probability", "predicted_probability", True, nullable=True
+    ),
+    "predicted_probability": Keyset(
+        "predicted_probability", "predicted_probability", False, nullable=True
+    ),
 }
 COMPANY_KEYSETS: dict[str, Keyset] = {
     "-created_at": Keyset("companies:-created_at", None, descending=True),
@@ -264,6 +270,7 @@ def list_leads(request: HttpRequest, params: Query[LeadListQuery]) -> dict[str, 
         max_score=params.max_score,
         grades=tuple(params.grade),
         prospect=params.prospect,
+        min_probability=params.min_probability,
         archived=params.archived,
         sort=params.sort,
     )

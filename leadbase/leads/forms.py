@@ -27,6 +27,8 @@ SORT_LABELS: dict[str, str] = {
     "engagement_score": "Least engaged",
     "-last_activity_at": "Latest activity",
     "last_activity_at": "Least recent activity",
+    "-predicted_probability": "Most likely to convert",
+    "predicted_probability": "Least likely to convert",
 }
 # The default first: a browser shows the first option when the query string names no sort.
 _SORT_ORDER = [DEFAULT_SORT, *SORT_LABELS, *SORTS]
@@ -102,6 +104,13 @@ class LeadFilterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     prospect = forms.ChoiceField(label="Prospect", required=False, choices=PROSPECT_CHOICES)
+    min_probability = forms.FloatField(
+        label="Min probability to convert (%)",
+        required=False,
+        min_value=0,
+        max_value=100,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
     sort = forms.ChoiceField(label="Sort by", required=False, choices=SORT_CHOICES)
 
     def __init__(self, data: Any = None, *, owners: Iterable[User] | None = None) -> None:
@@ -148,6 +157,9 @@ class LeadFilterForm(forms.Form):
             max_score=data["max_score"],
             grades=tuple(data["grade"]),
             prospect={"yes": True, "no": False}.get(data["prospect"]),
+            min_probability=(
+                None if data.get("min_probability") is None else data["min_probability"] / 100
+            ),
             sort=data["sort"] or DEFAULT_SORT,
         )
 

@@ -46,6 +46,8 @@ LeadSort = Literal[
     "engagement_score",
     "-last_activity_at",
     "last_activity_at",
+    "-predicted_probability",
+    "predicted_probability",
 ]
 CompanySort = Literal["-created_at", "name"]
 # The qualifications, and "none" for leads without one ("" means any, as in the UI's form).
@@ -334,8 +336,19 @@ class LeadListQuery(PageQuery):
         description="true: prospects only (fit reaches the ideal-customer threshold); "
         "false: the others.",
     )
+    min_probability: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Predicted probability to convert (0-1) at least this.",
+    )
     archived: bool = Field(False, description="true lists archived leads instead.")
-    sort: LeadSort = Field("-created_at", description="`-` means descending.")
+    sort: LeadSort = Field(
+        "-created_at",
+        description="`-` means descending. By predicted_probability, leads without one "
+        "come last either way.",
+    )
 
     @field_validator("grade", mode="before")
     @classmethod

@@ -37,6 +37,9 @@ SORTS: dict[str, tuple[OrderBy, ...]] = {
     "last_activity_at": (F("last_activity_at").asc(), F("id").asc()),
     "-created_at": (F("id").desc(),),
     "created_at": (F("id").asc(),),
+    # Leads without a probability (no model active yet, closed leads) come last either way.
+    "-predicted_probability": (F("predicted_probability").desc(nulls_last=True), F("id").desc()),
+    "predicted_probability": (F("predicted_probability").asc(nulls_last=True), F("id").asc()),
 }
 DEFAULT_SORT = "-created_at"
 # The qualification filter's value for leads with no qualification (stored as ""), since a
@@ -69,6 +72,7 @@ class LeadFilters:
     max_score: float | None = None
     grades: tuple[str, ...] = ()  # any of these fit grades (GRADES); () means any
     prospect: bool | None = None  # True: prospects only; False: the others; None: any
+    min_probability: float | None = None  # predicted probability (0-1) at least this
     archived: bool = False
     sort: str = DEFAULT_SORT
 
@@ -100,6 +104,8 @@ def lead_list(*, user: User, filters: LeadFilters) -> QuerySet[Lead]:
         queryset = queryset.filter(fit_grade__in=sorted(set(filters.grades)))
     if filters.prospect is not None:
         queryset = queryset.filter(is_prospect=filters.prospect)
+    if filters.min_probability is not None:
+        queryset = queryset.filter(predicted_probability__gte=filters.min_probability)
     order = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
     return queryset.select_related("company", "owner", "campaign").order_by(*order)
 

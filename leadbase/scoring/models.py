@@ -103,3 +103,56 @@ class ScoringJob(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.rule_set} ({self.status})"
+
+
+class ModelStatus(models.TextChoices):
+    TRAINING = "training", "Training"
+    READY = "ready", "Ready"  # trained, not in use (did not beat the active one, or --no-activate)
+    ACTIVE = "active", "Active"  # the one predicting: at most one
+    RETIRED = "retired", "Retired"  # was active; can be activated again (roll back)
+    FAILED = "failed", "Failed"  # training failed (too little data, an error): see `error`
+
+
+class PredictiveModel(TimeStampedModel):
+    """One trained version of the conversion-probability model (leadbase.scoring.predictive):
+    the artefact (skops bytes, never pickle), its metrics on the validation rows, the charts of
+    its page, and what it was trained on. At most one version is active."""
+
+    version = models.PositiveIntegerField(unique=True)
+    status = models.CharField(
+        max_length=16, choices=ModelStatus.choices, default=ModelStatus.TRAINING
+    )
+    kind = models.CharField(max_length=32, blank=True, help_text="gbm, logistic, naive_bayes...")
+    trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    artefact = models.BinaryField(null=True, blank=True, editable=False)
+    artefact_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    metrics = models.JSONField(default=dict, blank=True)
+    charts = models.JSONField(default=dict, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    validation = models.TextField(blank=True, help_text="How the metrics were measured.")
+    seed = models.IntegerField(default=0)
+    error = models.TextField(blank=True)
+    activation_note = models.TextField(blank=True, help_text="Why it was (not) activated.")
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    progress_step = models.CharField(max_length=200, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="active"),
+                name="predictivemodel_one_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"model v{self.version} ({self.status})"

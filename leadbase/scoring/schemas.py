@@ -220,6 +220,22 @@ class EventLineOut(Schema):
     text: str = Field(examples=["+25 demo request, 3 days ago, decayed to 23.3"])
 
 
+class FactorOut(Schema):
+    feature: str
+    label: str = Field(examples=["Visits to the pricing page in the last 7 days"])
+    value: str = Field(examples=["3"])
+    delta: float = Field(description="Change of probability this value causes (0.12: +12 points).")
+    text: str = Field(
+        examples=["Visits to the pricing page in the last 7 days = 3: +12 points of probability"]
+    )
+
+
+class PredictionOut(Schema):
+    probability: float = Field(description="Predicted chance of converting, 0-1, computed now.")
+    model_version: int
+    factors: list[FactorOut] = Field(description="The top factors, largest effect first.")
+
+
 class ScoreExplanationOut(Schema):
     lead_id: int
     fit: float = Field(description="Fit score now (0-100).")
@@ -236,3 +252,8 @@ class ScoreExplanationOut(Schema):
     qualification: str = Field(description='As stored on the lead (iql, mql, sql or "").')
     is_prospect: bool
     at: dt.datetime = Field(description="When this explanation was computed.")
+    prediction: PredictionOut | None = Field(
+        None,
+        description="The active predictive model's probability and its top factors; "
+        "null when no model is active.",
+    )

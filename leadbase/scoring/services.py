@@ -38,6 +38,7 @@ from leadbase.scoring_engine import (
 from . import hooks
 from .inputs import events_of, lead_inputs
 from .models import RuleSet
+from .predictive.prediction import lead_prediction, leads_predict
 from .rule_sets import engine_for, rule_set_active
 from .state_store import StoredState, states_read, states_write
 
@@ -160,6 +161,9 @@ def _rescore_chunk(
     for pk in to_build:
         states.setdefault(pk, (engine.new_state(), 0))
     result.rebuilt += len(to_build)
+    # The active predictive model's probability (open leads), so classification sees it.
+    for pk, probability in leads_predict(leads, now).items():
+        leads[pk]["_class"]["predicted_probability"] = probability
     _write(engine, rule_set, leads, states, now, result, classify)
 
 
@@ -271,4 +275,5 @@ def lead_score_explain(*, lead: Lead, at: dt.datetime | None = None) -> dict[str
     explained["qualification"] = lead.qualification
     explained["is_prospect"] = lead.is_prospect
     explained["at"] = now.isoformat()
+    explained["prediction"] = lead_prediction(lead=lead, at=now)
     return explained

@@ -87,3 +87,19 @@ def decay_task() -> int:
     result = leads_rescore(decaying_leads(), at=timezone.now())
     logger.info("Decay: %d leads rescored, %d transitions", result.scored, len(result.transitions))
     return result.scored
+
+
+@periodic("scoring.predictive_retrain", every=dt.timedelta(days=1))
+@task()
+def predictive_retrain_task() -> str:
+    """Retrain the predictive model when the newest version is older than
+    LEADBASE_PREDICTIVE_RETRAIN_DAYS (7; checked daily); it is activated only if it beats the
+    active one on the same validation data."""
+    from .predictive.training import TrainingBusy, model_train, retrain_due
+
+    if not retrain_due():
+        return "not due"
+    try:
+        return model_train(actor=None).status
+    except TrainingBusy:
+        return "busy"

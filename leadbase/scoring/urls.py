@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_jobs, views_leads
+from . import views, views_jobs, views_leads, views_models
 
 app_name = "scoring"
 urlpatterns = [
@@ -16,4 +16,11 @@ urlpatterns = [
     path("jobs/<int:job_id>/progress/", views_jobs.job_progress, name="job-progress"),
     path("leads/<int:lead_id>/", views_leads.lead_score_page, name="lead-score"),
     path("leads/<int:lead_id>/card/", views_leads.lead_score_card, name="lead-card"),
+    path("models/", views_models.model_list, name="models"),
+    path("models/train/", views_models.model_train, name="model-train"),
+    path("models/v<int:version>/", views_models.model_detail, name="model"),
+    path("models/v<int:version>/progress/", views_models.model_progress, name="model-progress"),
+    path(
+        "models/v<int:version>/activate/", views_models.model_activate_view, name="model-activate"
+    ),
 ]
