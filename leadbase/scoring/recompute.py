@@ -32,7 +32,7 @@ from .models import RuleSet
 from .services import SCORE_FIELDS, stage_advance, stages_advance
 
 CHUNK = 5_000
-FIT_CHUNK = 50_000  # leads whose fit is computed together (a distinct value is tested once)
+FIT_CHUNK = 200_000  # leads whose fit is computed together (a distinct value is tested once)
 EVENT_CHUNK = 50_000
 EXAMPLES = 5  # lead ids shown per move in a preview
 

@@ -123,6 +123,20 @@ class Condition:
     pattern: re.Pattern[str] | None = dataclasses.field(default=None, compare=False, repr=False)
     # the value as the author wrote it (case kept), for to_dict(); not part of the meaning
     written: Any = dataclasses.field(default=None, compare=False, repr=False)
+    # in/not_in: the text choices as a set and the numeric ones apart, for O(1) membership
+    _texts: frozenset[str] = dataclasses.field(
+        default=frozenset(), init=False, compare=False, repr=False
+    )
+    _numbers: tuple[float, ...] = dataclasses.field(
+        default=(), init=False, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        if self.op in ("in", "not_in") and isinstance(self.value, tuple):
+            texts = frozenset(v for v in self.value if isinstance(v, str))
+            numbers = tuple(v for v in self.value if isinstance(v, float))
+            object.__setattr__(self, "_texts", texts)
+            object.__setattr__(self, "_numbers", numbers)
 
     def matches(self, record: Record) -> bool:
         return self.test(resolve(record, self.field))
@@ -142,6 +156,8 @@ class Condition:
         if op in NUMERIC_OPS:
             number = as_number(raw)
             return number is not None and self._numeric(op, number)
+        if type(raw) is str:  # the usual value: what _items makes of it, without the list
+            return bool(raw.strip()) and self._text(op, raw)
         return any(self._text(op, item) for item in _items(raw))
 
     def _numeric(self, op: str, number: float) -> bool:
@@ -165,7 +181,12 @@ class Condition:
         if op == "equals":
             return _equal(text, item, self.value)
         if op == "in":
-            return any(_equal(text, item, choice) for choice in self.value)
+            if text in self._texts:
+                return True
+            if not self._numbers:
+                return False
+            number = as_number(item)
+            return number is not None and number in self._numbers
         if op == "contains":
             return bool(self.value) and self.value in text
         if op == "starts_with":
