@@ -232,6 +232,27 @@ LEADBASE_SCORING_ON_CHANGE = os.environ.get(
 )
 if LEADBASE_SCORING_ON_CHANGE not in ("background", "inline", "task"):
     raise ImproperlyConfigured("LEADBASE_SCORING_ON_CHANGE must be background, inline or task.")
+
+
+def _env_days(name: str, default: float, *, minimum: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        days = float(value)
+    except ValueError:
+        days = float("nan")
+    if not minimum <= days < float("inf"):
+        raise ImproperlyConfigured(f"{name}={value!r}: use a number of days, at least {minimum:g}.")
+    return days
+
+
+# Predictive scoring (docs/predictive-scoring.md): days without activity after which an open
+# lead counts as not converted for training; age of the newest version at which the scheduled
+# retraining trains again (0 turns it off).
+LEADBASE_PREDICTIVE_QUIET_DAYS = _env_days("LEADBASE_PREDICTIVE_QUIET_DAYS", 90, minimum=1)
+LEADBASE_PREDICTIVE_RETRAIN_DAYS = _env_days("LEADBASE_PREDICTIVE_RETRAIN_DAYS", 7, minimum=0)
+
 # Reverse proxies in front of Leadbase that append to X-Forwarded-For (0: use REMOTE_ADDR).
 LEADBASE_PROXY_COUNT = int(os.environ.get("LEADBASE_PROXY_COUNT", "0"))
 

@@ -6,11 +6,15 @@
 - Too little data (`learn.TooLittleData`) gives a failed version whose error says what there
   is and what is needed; the rule scores are not touched.
 - Auto-activation (`activate="auto"`): the new version is activated when no version is active,
-  or when it beats the active one on the SAME validation rows: the active version predicts the
-  new version's validation leads (with its own columns, as of the same cut-offs) and the new
-  version wins when its log loss there is lower (log loss rewards both ranking and
-  calibration; a tie keeps the active one). Otherwise it stays ready, and can be activated by
-  hand.
+  or when it beats the active one on the same validation leads, ones the active version never
+  trained on: those whose cut-off is later than the latest cut-off of the active version's
+  training data (`summary.latest_cutoff`). The new version's probabilities there come from its
+  model fitted on the training part only (`validation_proba`); the active version predicts the
+  same leads with its own columns as of the same cut-offs; the lower log loss wins (log loss
+  rewards both ranking and calibration; a tie keeps the active one). With fewer than
+  UNSEEN_EACH_CLASS converted or not converted such leads, all validation leads are compared
+  (the active version may have learned from some: it is favoured). `metrics.active_compared`
+  records which comparison was made. A version that loses stays ready, activatable by hand.
 - `model_activate(model, actor)`: activate a ready or retired version by hand (roll back =
   activating an older one), then predict every open lead and reclassify it.
 """
@@ -50,6 +54,9 @@ PROGRESS_EVERY_SECONDS = 0.5
 STALE_TRAINING = dt.timedelta(hours=6)  # a training row this old lost its worker
 # Shares of the progress bar: reading the data, fitting, storing, predicting open leads.
 READ_END, FIT_END, STORE_END = 10, 80, 85
+# Comparing with the active version on the validation leads it never trained on needs at
+# least this many converted and this many not converted among them (else: all validation leads).
+UNSEEN_EACH_CLASS = 20
 
 
 class TrainingBusy(ApplicationError):
@@ -246,7 +253,13 @@ def _store(model: PredictiveModel, data: Dataset, result: TrainingResult) -> Non
         "gains": result.gains,
         "importance": result.importance,
     }
-    model.summary = {**result.summary, **data.summary, "spec": data.spec.to_dict()}
+    latest = float(data.times.max()) if data.times.size else None
+    model.summary = {
+        **result.summary,
+        **data.summary,
+        "latest_cutoff": latest,  # what a later version's comparison counts as unseen
+        "spec": data.spec.to_dict(),
+    }
     model.validation = result.validation
     model.status = ModelStatus.READY
     model.finished_at = timezone.now()
@@ -258,6 +271,35 @@ def _log_loss(y: np.ndarray[Any, Any], p: np.ndarray[Any, Any]) -> float:
 
     value = metrics(y, p).get("log_loss")
     return float("inf") if value is None else float(value)
+
+
+def latest_cutoff(summary: dict[str, Any]) -> float | None:
+    """The latest cut-off (POSIX seconds) of a version's training data: `latest_cutoff`, or
+    for versions trained before it was recorded, the summary's `to`; None when unknown."""
+    value = summary.get("latest_cutoff")
+    if isinstance(value, int | float):
+        return float(value)
+    to = summary.get("to")
+    if isinstance(to, str):
+        try:
+            return dt.datetime.fromisoformat(to).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def comparison_rows(
+    *, times: np.ndarray[Any, Any], y: np.ndarray[Any, Any], latest: float | None
+) -> tuple[np.ndarray[Any, Any], bool]:
+    """Which of these validation rows to compare on: (positions, unseen?). The rows whose
+    cut-off is later than `latest` (the active version never trained on them) when there are
+    at least UNSEEN_EACH_CLASS converted and not converted among them; else all of them."""
+    if latest is not None:
+        unseen = np.flatnonzero(times > latest)
+        positives = int(y[unseen].sum())
+        if positives >= UNSEEN_EACH_CLASS and unseen.size - positives >= UNSEEN_EACH_CLASS:
+            return unseen, True
+    return np.arange(y.size), False
 
 
 def _decide(
@@ -275,24 +317,45 @@ def _decide(
         old = prediction.predictor_load(active)
     except prediction.ModelUnavailable as exc:
         return True, f"Activated: the active v{active.version} cannot be used ({exc.message})"
-    rows = np.sort(np.asarray(result.validation_index, dtype=np.int64))
+    valid = np.asarray(result.validation_index, dtype=np.int64)
+    order = np.argsort(valid, kind="stable")
+    valid, new_p = valid[order], np.asarray(result.validation_proba, dtype=np.float64)[order]
+    latest = latest_cutoff(active.summary or {})
+    unseen_mask = data.times[valid] > latest if latest is not None else np.zeros(0, bool)
+    picked, unseen = comparison_rows(times=data.times[valid], y=data.y[valid], latest=latest)
+    rows = valid[picked]
     ids = [data.lead_ids[i] for i in rows]
     spec = FeatureSpec.from_dict((active.summary or {}).get("spec") or {})
     table = dataset_for(lead_ids=ids, cutoffs=data.times[rows], spec=spec)
     y = data.y[rows]
     old_loss = _log_loss(y, np.asarray(old.predict_proba(table), dtype=np.float64))
-    new_loss = float(result.models.get(result.chosen, {}).get("log_loss") or float("inf"))
-    compared = (
-        f"log loss on the same {len(rows):,} validation leads: v{model.version} "
-        f"{new_loss:.4f}, active v{active.version} {old_loss:.4f}"
-    )
+    new_loss = _log_loss(y, new_p[picked])
+    numbers = f"v{model.version} {new_loss:.4f}, active v{active.version} {old_loss:.4f}"
+    if unseen:
+        compared = (
+            f"log loss on the {len(rows):,} validation leads whose outcome came after the "
+            f"active v{active.version}'s training data: {numbers}"
+        )
+    else:
+        newer = int(unseen_mask.sum())
+        compared = (
+            f"log loss on the same {len(rows):,} validation leads: {numbers}; only {newer:,} of "
+            f"them came after v{active.version}'s training data (at least {UNSEEN_EACH_CLASS} "
+            "converted and not converted are needed to compare on those alone), so the active "
+            "version may have learned from the others"
+        )
     model.metrics = {
         **model.metrics,
         "active_compared": {
             "version": active.version,
+            "comparison": "unseen" if unseen else "all_validation",
             "rows": len(rows),
+            "positives": int(y.sum()),
             "log_loss": old_loss,
             "new_log_loss": new_loss,
+            "active_latest_cutoff": latest,
+            "unseen_rows": int(unseen_mask.sum()),
+            "validation_rows": len(valid),
         },
     }
     model.save(update_fields=["metrics", "updated_at"])

@@ -10,7 +10,7 @@ the allow-list is what keeps a crafted artefact from running code.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -18,12 +18,14 @@ import numpy as np
 import skops.io as sio
 
 from leadbase.scoring_engine.learn.encoding import Encoder
-from leadbase.scoring_engine.learn.models import Model, model_proba
+from leadbase.scoring_engine.learn.fast import NotCompilable, compile_model
+from leadbase.scoring_engine.learn.models import Model, model_proba, sigmoid
 from leadbase.scoring_engine.learn.schema import Schema, as_text, is_missing
 from leadbase.scoring_engine.learn.table import table_length
 
 MAGIC = b"LBM1"
 FORMAT = 1
+FAST_ROWS = 64  # up to this many rows: the compiled numpy path (fast.py); more: scikit-learn
 
 # Types skops does not trust by default that a Leadbase artefact holds; anything else is refused.
 ALLOWED_TYPES = frozenset(
@@ -68,6 +70,8 @@ class Predictor:
         self.seed: int = int(state["seed"])
         self.schema = Schema.from_dict(state["schema"])
         self.features: list[str] = self.schema.features
+        self._fast: Callable[[np.ndarray], np.ndarray] | None = None
+        self._compiled = False
 
     @classmethod
     def build(
@@ -92,7 +96,30 @@ class Predictor:
         and categories never seen in training, are handled as missing or "other")."""
         if table_length(table) == 0:
             return np.zeros(0)
+        return self._proba(self.encoder.transform(table))
+
+    def _proba(self, x: np.ndarray) -> np.ndarray:
+        """Few rows: the compiled numpy model (same numbers, none of scikit-learn's per-call
+        overhead); many rows, or a model fast.py cannot compile: scikit-learn."""
+        if x.shape[0] <= FAST_ROWS:
+            fast = self.fast()
+            if fast is not None:
+                return sigmoid(fast(x))
+        return model_proba(self.model, x)
+
+    def general_proba(self, table: Mapping[str, Sequence[object]]) -> np.ndarray:
+        """The probabilities through scikit-learn whatever the number of rows (tests)."""
         return model_proba(self.model, self.encoder.transform(table))
+
+    def fast(self) -> Callable[[np.ndarray], np.ndarray] | None:
+        """The model's logit compiled to numpy (built on first use), None if not compilable."""
+        if not self._compiled:
+            try:
+                self._fast = compile_model(self.model)
+            except (NotCompilable, AttributeError, KeyError, ValueError):
+                self._fast = None  # unknown estimator or scikit-learn internals: the general path
+            self._compiled = True
+        return self._fast
 
     def top_factors(
         self, table_one_row: Mapping[str, Sequence[object]], k: int = 5
@@ -111,7 +138,7 @@ class Predictor:
         for i, name in enumerate(names, start=1):
             positions = [j for j, s in enumerate(sources) if s == name]
             variants[i, positions] = reference[positions]
-        p = model_proba(self.model, variants)
+        p = self._proba(variants)
         factors: list[Factor] = []
         labels = {c.name: c.label for c in self.schema.columns}
         for i, name in enumerate(names, start=1):

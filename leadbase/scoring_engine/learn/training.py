@@ -71,6 +71,9 @@ class TrainingResult:
       fraction of conversions]]; 101 points each (empty when undefined).
     - `importance`: `[{feature, label, importance}]`, the drop of ROC AUC when the feature is
       shuffled on the validation rows, largest first.
+    - `validation_index`: the validation rows' positions; `validation_proba`: the chosen
+      model's probabilities on them (aligned), from the model fitted on the training part,
+      before the refit on all rows: what a comparison on validation rows must use.
     - `summary`: `{rows, positives, positive_rate, features, skipped}`.
     - `selection`: how the choice was made inside the training part (inner log losses,
       settings).
@@ -81,6 +84,7 @@ class TrainingResult:
     validation: str
     models: dict[str, dict[str, Any]]
     validation_index: np.ndarray
+    validation_proba: np.ndarray
     calibration: list[dict[str, Any]]
     roc: list[list[float]]
     gains: list[list[float]]
@@ -251,6 +255,7 @@ def fit(
         validation=validation,
         models=results,
         validation_index=valid,
+        validation_proba=chosen_p,
         calibration=calibration_table(y_valid, chosen_p),
         roc=roc_points(y_valid, chosen_p),
         gains=gains_points(y_valid, chosen_p),

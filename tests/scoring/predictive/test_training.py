@@ -69,6 +69,10 @@ def test_retraining_after_post_outcome_changes_learns_the_same_and_keeps_the_act
     assert second.metrics["models"] == first.metrics["models"]
     assert second.status == ModelStatus.READY
     assert "does not beat" in second.activation_note
+    # (compared on every validation lead: the first version trained on all of them, none is
+    # newer than its training data)
+    assert second.metrics["active_compared"]["comparison"] == "all_validation"
+    assert second.metrics["active_compared"]["unseen_rows"] == 0
     assert PredictiveModel.objects.get(pk=first.pk).status == ModelStatus.ACTIVE
 
 

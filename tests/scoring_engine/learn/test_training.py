@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadbase.scoring_engine.learn import Predictor, Table, TooLittleData, fit, take
+from leadbase.scoring_engine.learn import Predictor, Table, TooLittleData, fit, metrics, take
 from tests.scoring_engine.learn.conftest import leads, sigmoid
 
 
@@ -67,6 +67,22 @@ def test_time_split_validates_on_the_latest_rows() -> None:
     result = fit(table, y, times=times, seed=0)
     assert "time split" in result.validation
     assert sorted(result.validation_index.tolist()) == list(range(100))
+
+
+def test_validation_proba_is_the_training_parts_model_on_the_validation_rows() -> None:
+    # Given a time split (the latest 100 rows validate)
+    table, y, _ = leads(500, seed=2)
+    times = np.arange(500, dtype=float) * 3_600
+    result = fit(table, y, times=times, seed=0)
+    valid = result.validation_index
+    # Then validation_proba is aligned with the validation rows and is what the chosen model's
+    # validation metrics were computed from
+    assert result.validation_proba.shape == valid.shape
+    measured = metrics(y[valid], result.validation_proba)
+    assert measured == {k: v for k, v in result.models[result.chosen].items() if k != "spread"}
+    # and it is not the shipped model (refitted on all rows, validation rows included)
+    shipped = result.predictor.predict_proba(take(table, valid))
+    assert not np.allclose(shipped, result.validation_proba)
 
 
 def test_same_seed_gives_identical_probabilities() -> None:
