@@ -17,6 +17,7 @@ from django.test import Client
 from leadbase.accounts.models import User
 from leadbase.capture.models import Form, WebhookSource
 from leadbase.leads.models import Lead, LifecycleTransition
+from leadbase.scoring.models import ModelStatus, PredictiveModel
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,6 +47,10 @@ def test_demo_prepares_admin_and_data_then_keeps_them_on_a_second_run() -> None:
     assert not Lead.objects.filter(is_prospect=False, fit_score__gte=60).exists()
     assert WebhookSource.objects.count() == 1
     assert "sample forms" in first
+    # a first predictive model is trained; 60 leads are too few, and the demo says so plainly
+    [model] = PredictiveModel.objects.all()
+    assert model.status == ModelStatus.FAILED
+    assert f"Predictive model v1: {model.error}" in first and "at least" in model.error
 
     second = demo("--leads", "60", "--seed", "3")
 
@@ -54,6 +59,7 @@ def test_demo_prepares_admin_and_data_then_keeps_them_on_a_second_run() -> None:
     assert sorted(Lead.objects.values_list("pk", flat=True)) == ids
     assert Form.objects.count() == 2 and WebhookSource.objects.count() == 1
     assert "sample forms" not in second
+    assert PredictiveModel.objects.count() == 1  # not trained again
     assert User.objects.get(username="admin").check_password(password)
 
 

@@ -25,6 +25,8 @@ from leadbase.core.management.commands.serve import granian_command
 from leadbase.core.worker import start_worker_thread
 from leadbase.leads.demo_data import load_demo_data
 from leadbase.leads.models import Lead
+from leadbase.scoring.models import ModelStatus, PredictiveModel
+from leadbase.scoring.predictive.training import model_train
 from leadbase.scoring.rule_sets import active_forget
 from leadbase.scoring.services import leads_rescore
 
@@ -68,6 +70,7 @@ class Command(BaseCommand):
             )
         self._load(options["leads"], options["seed"])
         self._score()
+        self._train()
         capture = demo_capture_ensure(actor=admin.user)
         if capture.forms:
             self.stdout.write(
@@ -127,6 +130,28 @@ class Command(BaseCommand):
                 progress=lambda done, total: bar.update(job, completed=done, total=total),
             )
         self.stdout.write(f"Scored {result.scored} leads with the default rule set.")
+
+    def _train(self) -> None:
+        """Train a first predictive model on the demo leads whose outcome is known, so that
+        the Models pages and the leads' probabilities have something to show."""
+        if PredictiveModel.objects.exists():
+            return
+        with Progress(
+            TextColumn("Training a predictive model"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            disable=not sys.stderr.isatty(),
+        ) as bar:
+            job = bar.add_task("training", total=100)
+            model = model_train(
+                progress=lambda done, total, what: bar.update(job, completed=done, total=total)
+            )
+        if model.status == ModelStatus.ACTIVE:
+            auc = (model.metrics.get("chosen_metrics") or {}).get("roc_auc")
+            shown = f", ROC AUC {auc:.3f} on the latest leads" if isinstance(auc, float) else ""
+            self.stdout.write(f"Trained and activated predictive model v{model.version}{shown}.")
+        else:
+            self.stdout.write(f"Predictive model v{model.version}: {model.error or model.status}")
 
     def _serve(self, host: str, port: int, workers: int) -> None:
         stop = threading.Event()
