@@ -167,18 +167,21 @@ def leads_predict(leads: Mapping[int, Mapping[str, Any]], now: dt.datetime) -> d
 
 
 def open_leads_predict(
-    *, progress: Callable[[int, int], None] | None = None, at: dt.datetime | None = None
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    at: dt.datetime | None = None,
+    classify: bool = True,
 ) -> int:
     """Predict every open lead with the active model and reclassify it (leads_rescore, in
-    batches: the probability is written before each lead is classified). Returns the number
-    of leads rescored."""
+    batches: the probability is written before each lead is classified; `classify=False`
+    keeps the classes). Returns the number of leads rescored."""
     from ..services import leads_rescore  # services calls leads_predict: imported when used
 
     ids = open_lead_ids()
     done = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        done += leads_rescore(chunk, at=at).scored
+        done += leads_rescore(chunk, at=at, classify=classify).scored
         if progress is not None:
             progress(min(start + len(chunk), len(ids)), len(ids))
     return done

@@ -112,11 +112,17 @@ def _enqueue_training(model_id: int, activate: Activate) -> Callable[[], None]:
 
 
 def model_train(
-    *, actor: User | None = None, progress: Progress | None = None, activate: Activate = "auto"
+    *,
+    actor: User | None = None,
+    progress: Progress | None = None,
+    activate: Activate = "auto",
+    classify: bool = True,
 ) -> PredictiveModel:
-    """Train a version now, in this process (the CLI, tests)."""
+    """Train a version now, in this process (the CLI, tests). `classify=False`: on activation
+    the open leads get their probabilities but keep their classes (the demo, whose classes
+    come from its own history)."""
     model = model_train_start(actor=actor, activate=activate, enqueue=False)
-    return model_train_run(model.pk, activate=activate, progress=progress)
+    return model_train_run(model.pk, activate=activate, progress=progress, classify=classify)
 
 
 def _writer(model: PredictiveModel, progress: Progress | None) -> Progress:
@@ -137,7 +143,11 @@ def _writer(model: PredictiveModel, progress: Progress | None) -> Progress:
 
 
 def model_train_run(
-    model_id: int, *, activate: Activate = "auto", progress: Progress | None = None
+    model_id: int,
+    *,
+    activate: Activate = "auto",
+    progress: Progress | None = None,
+    classify: bool = True,
 ) -> PredictiveModel:
     """Train the version `model_id` (in status training): build the data, fit, store, and
     activate when `activate` says so (see the module's notes)."""
@@ -181,6 +191,7 @@ def model_train_run(
             model=model,
             actor=None,  # the trainer may be anyone allowed to train; the system activates
             note=decision[1],
+            classify=classify,
             progress=lambda d, t: write(STORE_END + (100 - STORE_END) * d // max(t, 1), 100,
                                         f"Predicting open leads ({d:,} of {t:,})"),
         )  # fmt: skip
@@ -371,6 +382,7 @@ def model_activate(
     note: str = "",
     progress: Callable[[int, int], None] | None = None,
     later: bool = False,
+    classify: bool = True,
 ) -> PredictiveModel:
     """Make `model` (ready or retired) the active version, then predict and reclassify every
     open lead: now, or in a background task after the commit (`later`, from a request).
@@ -398,7 +410,7 @@ def model_activate(
     if later:
         transaction.on_commit(lambda: open_leads_predict_task.enqueue())
     else:
-        prediction.open_leads_predict(progress=progress)
+        prediction.open_leads_predict(progress=progress, classify=classify)
     locked.refresh_from_db()
     return locked
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from leadbase.leads.events import EventIn, events_record
-from leadbase.leads.models import Lead
+from leadbase.leads.models import Lead, LifecycleTransition
 from leadbase.scoring.models import PredictiveModel
 from leadbase.scoring.predictive import prediction
 from leadbase.scoring.predictive.training import NotActivatable, model_activate
@@ -97,6 +97,34 @@ def test_classification_uses_the_probability_threshold(
     for qualification, probability in rows:
         assert probability is not None
         assert (qualification == "sql") == (probability >= 0.5)
+
+
+def test_predicting_without_classifying_keeps_the_classes(
+    world: World, good_model: PredictiveModel
+) -> None:
+    # Given the same rules as above, where the probability decides SQL
+    definition = copy.deepcopy(rule_set_active().definition)
+    definition["thresholds"]["qualification"] = {
+        "iql": {"engagement": 1},
+        "mql": {"engagement": 1},
+        "sql": {"engagement": 1, "probability": 0.5},
+    }
+    rule_set_publish(rule_set=rule_set_draft_create(actor=None, definition=definition), actor=None)
+    Lead.objects.filter(pk__in=world.open).update(predicted_probability=None)
+    before = dict(Lead.objects.filter(pk__in=world.open).values_list("pk", "qualification"))
+    transitions = LifecycleTransition.objects.count()
+    # When the open leads are predicted with classify=False (what the demo does)
+    prediction.open_leads_predict(classify=False)
+    # Then every one has a probability, and no class moved
+    after = Lead.objects.filter(pk__in=world.open).values_list(
+        "pk", "qualification", "predicted_probability"
+    )
+    assert all(p is not None for _, _, p in after)
+    assert {pk: q for pk, q, _ in after} == before
+    assert LifecycleTransition.objects.count() == transitions
+    # while classifying would have moved some (the test can tell)
+    prediction.open_leads_predict()
+    assert dict(Lead.objects.filter(pk__in=world.open).values_list("pk", "qualification")) != before
 
 
 @pytest.mark.django_db

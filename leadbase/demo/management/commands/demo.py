@@ -144,7 +144,8 @@ class Command(BaseCommand):
         ) as bar:
             job = bar.add_task("training", total=100)
             model = model_train(
-                progress=lambda done, total, what: bar.update(job, completed=done, total=total)
+                progress=lambda done, total, what: bar.update(job, completed=done, total=total),
+                classify=False,  # the demo's classes come from its own history: keep them
             )
         if model.status == ModelStatus.ACTIVE:
             auc = (model.metrics.get("chosen_metrics") or {}).get("roc_auc")
