@@ -22,18 +22,17 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Router, Status
 
-from leadbase.accounts.api_auth import request_user, require_scope
-from leadbase.accounts.models import Scope, User
+from leadbase.accounts.models import User
 from leadbase.core.errors import NotFound, ValidationFailed
 from leadbase.leads.api import errors
 from leadbase.leads.schemas import MAX_DB_ID
 from leadbase.leads.selectors import lead_get, lead_visible_to
 
+from .api_access import editor, reader, user_ref
 from .jobs import preview_start, publish_start
 from .models import RuleSet, ScoringJob
 from .rule_sets import (
     parse_rules,
-    require_editor,
     rule_set_active,
     rule_set_delete,
     rule_set_draft_create,
@@ -55,22 +54,6 @@ router = Router(tags=["scoring"])
 # The version a definition is checked with before the service numbers the new draft (the
 # engine wants one; the client's, if any, is ignored: versions are the server's).
 _PLACEHOLDER_VERSION = 1
-
-
-def _reader(request: HttpRequest) -> User:
-    require_scope(request, Scope.READ)
-    return request_user(request)
-
-
-def _editor(request: HttpRequest) -> User:
-    require_scope(request, Scope.WRITE)
-    user = request_user(request)
-    require_editor(user)
-    return user
-
-
-def _user_ref(user: User | None) -> dict[str, Any] | None:
-    return None if user is None else {"id": user.pk, "username": user.username}
 
 
 def _rule_sets() -> QuerySet[RuleSet]:
@@ -95,11 +78,11 @@ def _summary(rule_set: RuleSet) -> dict[str, Any]:
         "name": rule_set.name,
         "status": rule_set.status,
         "note": rule_set.note,
-        "created_by": _user_ref(rule_set.created_by),
+        "created_by": user_ref(rule_set.created_by),
         "created_at": rule_set.created_at,
         "updated_at": rule_set.updated_at,
         "published_at": rule_set.published_at,
-        "published_by": _user_ref(rule_set.published_by),
+        "published_by": user_ref(rule_set.published_by),
         "url": reverse("api:get_rule_set", args=[rule_set.pk]),
     }
 
@@ -183,7 +166,7 @@ def get_lead_score(request: HttpRequest, lead_id: int) -> dict[str, Any]:
     fit rule that matched, each engagement rule and each event that counted (its points then
     and now, e.g. "+25 demo request, 3 days ago, decayed to 19"). Needs `read`; 404 when the
     lead does not exist or the key's user cannot see it."""
-    user = _reader(request)
+    user = reader(request)
     lead = lead_get(user=user, lead_id=lead_id) if 0 < lead_id <= MAX_DB_ID else None
     if lead is None:
         raise NotFound(
@@ -207,7 +190,7 @@ def get_lead_score(request: HttpRequest, lead_id: int) -> dict[str, Any]:
 )
 def list_rule_sets(request: HttpRequest) -> dict[str, Any]:
     """Every version, newest first, without the definitions. Needs `read`."""
-    _reader(request)
+    reader(request)
     return {"items": [_summary(rule_set) for rule_set in _rule_sets().order_by("-version")]}
 
 
@@ -222,7 +205,7 @@ def create_rule_set(request: HttpRequest, payload: RuleSetCreate) -> Status[Any]
     rules in force. Every problem of the rules is reported at once (422, `errors` by rule
     path, e.g. `fit_rules[0] (decision_maker).when.field`), and nothing is saved then.
     Needs `write` and an admin's or a marketer's key."""
-    user = _editor(request)
+    user = editor(request)
     definition = _definition(payload.definition) if payload.definition is not None else None
     draft = rule_set_draft_create(actor=user, definition=definition, note=payload.note)
     return Status(HTTPStatus.CREATED, _full(draft))
@@ -236,14 +219,14 @@ def create_rule_set(request: HttpRequest, payload: RuleSetCreate) -> Status[Any]
 )
 def get_rule_set(request: HttpRequest, rule_set_id: int) -> dict[str, Any]:
     """Needs `read`."""
-    _reader(request)
+    reader(request)
     return _full(_rule_set(rule_set_id))
 
 
 def _update(
     request: HttpRequest, rule_set_id: int, definition: dict[str, Any] | None, note: str | None
 ) -> dict[str, Any]:
-    user = _editor(request)
+    user = editor(request)
     rule_set = _rule_set(rule_set_id)
     data = _definition(definition) if definition is not None else rule_set.definition
     rule_set_draft_update(rule_set=rule_set, actor=user, definition=data, note=note)
@@ -286,7 +269,7 @@ def patch_rule_set(request: HttpRequest, rule_set_id: int, payload: RuleSetPatch
 def delete_rule_set(request: HttpRequest, rule_set_id: int) -> Status[Any]:
     """Drafts only: versions that were in force stay for the record (409). Needs `write`
     and an admin's or a marketer's key."""
-    user = _editor(request)
+    user = editor(request)
     rule_set_delete(rule_set=_rule_set(rule_set_id), actor=user)
     return Status(HTTPStatus.NO_CONTENT, None)
 
@@ -303,7 +286,7 @@ def preview_rule_set(request: HttpRequest, rule_set_id: int) -> Status[Any]:
     (with example leads). 202 with the job: poll its `url` until `status` is done. Needs
     `write` and an admin's or a marketer's key; a version whose rules do not parse is a 422.
     """
-    user = _editor(request)
+    user = editor(request)
     job = preview_start(rule_set=_rule_set(rule_set_id), actor=user)
     return Status(HTTPStatus.ACCEPTED, _job_out(job, user))
 
@@ -319,7 +302,7 @@ def publish_rule_set(request: HttpRequest, rule_set_id: int) -> Status[Any]:
     recompute of every lead's scores, each move recorded as a transition. Publishing a
     retired version is the roll back. 202 with the job; 409 while another publish runs.
     Needs `write` and an admin's or a marketer's key."""
-    user = _editor(request)
+    user = editor(request)
     job = publish_start(rule_set=_rule_set(rule_set_id), actor=user)
     return Status(HTTPStatus.ACCEPTED, _job_out(job, user))
 
@@ -336,7 +319,7 @@ def publish_rule_set(request: HttpRequest, rule_set_id: int) -> Status[Any]:
 def get_scoring_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
     """Progress is `done` of `total` leads; `result` when `status` is done, `error` when it
     failed. Needs `read`."""
-    user = _reader(request)
+    user = reader(request)
     jobs = ScoringJob.objects.select_related("rule_set")
     job = jobs.filter(pk=job_id).first() if 0 < job_id <= MAX_DB_ID else None
     if job is None:

@@ -20,15 +20,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 
-from leadbase.accounts.api_auth import request_user, require_scope
-from leadbase.accounts.models import Scope, User
 from leadbase.core.errors import NotFound
 from leadbase.leads.api import errors
 from leadbase.leads.schemas import MAX_DB_ID
 
+from .api_access import editor, reader, user_ref
 from .models import PredictiveModel
 from .predictive.training import model_activate, model_train_start
-from .rule_sets import require_editor
 from .schemas import UserRef
 
 router = Router(tags=["predictive models"])
@@ -77,22 +75,6 @@ class TrainIn(Schema):
     )
 
 
-def _reader(request: HttpRequest) -> User:
-    require_scope(request, Scope.READ)
-    return request_user(request)
-
-
-def _editor(request: HttpRequest) -> User:
-    require_scope(request, Scope.WRITE)
-    user = request_user(request)
-    require_editor(user)
-    return user
-
-
-def _user_ref(user: User | None) -> dict[str, Any] | None:
-    return None if user is None else {"id": user.pk, "username": user.username}
-
-
 def _model(model_id: int) -> PredictiveModel:
     models = PredictiveModel.objects.select_related("trained_by", "activated_by")
     found = models.filter(pk=model_id).first() if 0 < model_id <= MAX_DB_ID else None
@@ -121,11 +103,11 @@ def summary_out(model: PredictiveModel) -> dict[str, Any]:
             "total": model.progress_total,
             "step": model.progress_step,
         },
-        "trained_by": _user_ref(model.trained_by),
+        "trained_by": user_ref(model.trained_by),
         "created_at": model.created_at,
         "finished_at": model.finished_at,
         "activated_at": model.activated_at,
-        "activated_by": _user_ref(model.activated_by),
+        "activated_by": user_ref(model.activated_by),
         "url": reverse("api:get_model", args=[model.pk]),
     }
 
@@ -150,7 +132,7 @@ def full_out(model: PredictiveModel) -> dict[str, Any]:
 )
 def list_models(request: HttpRequest) -> dict[str, Any]:
     """Newest first, without the artefacts and charts. Needs `read`."""
-    _reader(request)
+    reader(request)
     models = (
         PredictiveModel.objects.select_related("trained_by", "activated_by")
         .defer("artefact", "charts")
@@ -170,7 +152,7 @@ def train_model(request: HttpRequest, payload: TrainIn | None = None) -> Status[
     status `training`: poll its `url` until it is `ready`, `active` or `failed` (too little
     data: `error` says what there is and what is needed). 409 while another version trains.
     Needs `write` and an admin's or a marketer's key."""
-    user = _editor(request)
+    user = editor(request)
     activate = payload.activate if payload is not None else True
     model = model_train_start(actor=user, activate="auto" if activate else "never")
     return Status(HTTPStatus.ACCEPTED, full_out(_model(model.pk)))
@@ -184,7 +166,7 @@ def train_model(request: HttpRequest, payload: TrainIn | None = None) -> Status[
 )
 def get_model(request: HttpRequest, model_id: int) -> dict[str, Any]:
     """Needs `read`."""
-    _reader(request)
+    reader(request)
     return full_out(_model(model_id))
 
 
@@ -199,6 +181,6 @@ def activate_model(request: HttpRequest, model_id: int) -> dict[str, Any]:
     predicted again and reclassified in the background. 409 for a version that is training
     or failed, or whose artefact does not load. Needs `write` and an admin's or a
     marketer's key."""
-    user = _editor(request)
+    user = editor(request)
     model = model_activate(model=_model(model_id), actor=user, later=True)
     return full_out(_model(model.pk))

@@ -7,13 +7,29 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from django.test import Client
 from django.utils import timezone
 
+from leadbase.accounts.models import User
 from leadbase.leads.events import EventIn, events_record
 from leadbase.leads.models import Lead
 from leadbase.scoring.services import leads_rescore
 
 MakeLead = Callable[..., Lead]
+Login = Callable[[User], Client]
+
+
+@pytest.fixture
+def login() -> Login:
+    """A test client signed in as the given user."""
+
+    def factory(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return factory
 
 
 def scored_leads(make_lead: MakeLead, count: int, engaged: int) -> list[Lead]:

@@ -30,16 +30,6 @@ Login = Callable[[User], Client]
 
 
 @pytest.fixture
-def login() -> Login:
-    def factory(user: User) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return factory
-
-
-@pytest.fixture
 def engaged(make_lead: MakeLead) -> list[Lead]:
     """Six scored leads; the first three viewed the pricing page twice (engagement 20)."""
     return scored_leads(make_lead, 6, engaged=3)

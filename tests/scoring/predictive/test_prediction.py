@@ -76,10 +76,8 @@ def test_the_lead_score_has_the_probability_and_its_top_factors(
 
 
 @pytest.mark.django_db
-def test_classification_uses_the_probability_threshold(
-    world: World, good_model: PredictiveModel
-) -> None:
-    # Given rules where SQL needs some engagement and a probability of at least 0.5
+def publish_probability_decides_sql() -> None:
+    """Publish rules where SQL needs some engagement and a probability of at least 0.5."""
     definition = copy.deepcopy(rule_set_active().definition)
     definition["thresholds"]["qualification"] = {
         "iql": {"engagement": 1},
@@ -87,6 +85,13 @@ def test_classification_uses_the_probability_threshold(
         "sql": {"engagement": 1, "probability": 0.5},
     }
     rule_set_publish(rule_set=rule_set_draft_create(actor=None, definition=definition), actor=None)
+
+
+def test_classification_uses_the_probability_threshold(
+    world: World, good_model: PredictiveModel
+) -> None:
+    # Given rules where SQL needs some engagement and a probability of at least 0.5
+    publish_probability_decides_sql()
     # When the open leads are predicted and classified
     prediction.open_leads_predict()
     # Then the engaged ones are SQL exactly when their probability reaches 0.5
@@ -103,13 +108,7 @@ def test_predicting_without_classifying_keeps_the_classes(
     world: World, good_model: PredictiveModel
 ) -> None:
     # Given the same rules as above, where the probability decides SQL
-    definition = copy.deepcopy(rule_set_active().definition)
-    definition["thresholds"]["qualification"] = {
-        "iql": {"engagement": 1},
-        "mql": {"engagement": 1},
-        "sql": {"engagement": 1, "probability": 0.5},
-    }
-    rule_set_publish(rule_set=rule_set_draft_create(actor=None, definition=definition), actor=None)
+    publish_probability_decides_sql()
     Lead.objects.filter(pk__in=world.open).update(predicted_probability=None)
     before = dict(Lead.objects.filter(pk__in=world.open).values_list("pk", "qualification"))
     transitions = LifecycleTransition.objects.count()

@@ -23,16 +23,6 @@ pytestmark = pytest.mark.django_db
 Login = Callable[[User], Client]
 
 
-@pytest.fixture
-def login() -> Login:
-    def factory(user: User) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return factory
-
-
 def test_the_list_shows_versions_with_metrics_and_actions(
     login: Login, marketer: User, viewer: User, good_model: PredictiveModel
 ) -> None:
