@@ -112,7 +112,7 @@ def _failing(
     the threshold (margins None) or at the threshold less the margin."""
     failing = []
     for name in ("fit", "engagement", "probability"):
-        threshold = getattr(level, name)
+        threshold = _threshold(level, name)
         value = getattr(scores, name)
         if threshold is None or value is None:
             continue
@@ -125,10 +125,16 @@ def _failing(
 def _conditions(level: Level, scores: Scores) -> str:
     parts = []
     for name in ("fit", "engagement", "probability"):
-        threshold, value = getattr(level, name), getattr(scores, name)
+        threshold, value = _threshold(level, name), getattr(scores, name)
         if threshold is not None and value is not None:
-            parts.append(f"{name} {_n(value)} ≥ {_n(threshold)}")
+            grade = f" (grade {level.grade})" if name == "fit" and level.grade else ""
+            parts.append(f"{name} {_n(value)} ≥ {_n(threshold)}{grade}")
     return " and ".join(parts)
+
+
+def _threshold(level: Level, name: str) -> float | None:
+    """The level's threshold for one score; fit's comes from `fit` and `grade` together."""
+    return level.fit_min if name == "fit" else getattr(level, name)
 
 
 def _below(score: str, value: float, threshold: float, margin: float, level: str) -> str:

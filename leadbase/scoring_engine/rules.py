@@ -100,13 +100,25 @@ class Level:
     fit: float | None = None
     engagement: float | None = None
     probability: float | None = None
+    # "at least grade B": the fit that grade starts at, held in `grade_fit` (the letter is
+    # what the author wrote; the fit threshold then is the higher of `fit` and `grade_fit`)
+    grade: str | None = None
+    grade_fit: float | None = field(default=None, compare=False)
 
-    def to_dict(self) -> dict[str, float]:
-        return {
-            k: v
-            for k in ("fit", "engagement", "probability")
-            if (v := getattr(self, k)) is not None
-        }
+    @property
+    def fit_min(self) -> float | None:
+        """The lowest fit this level takes, from `fit` and `grade` together."""
+        given = [v for v in (self.fit, self.grade_fit) if v is not None]
+        return max(given) if given else None
+
+    def to_dict(self) -> dict[str, float | str]:
+        data: dict[str, float | str] = {}
+        if self.grade is not None:
+            data["grade"] = self.grade
+        for k in ("fit", "engagement", "probability"):
+            if (v := getattr(self, k)) is not None:
+                data[k] = v
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,8 +406,8 @@ def _thresholds(data: Any, problems: Problems) -> Thresholds | None:
     prospect = reader.number("prospect_fit", None)
     if prospect is None:
         problems.add(reader.at("prospect_fit"), "is required: the fit of an ideal customer")
-    temperature = _levels(reader, "temperature", TEMPERATURES[1:], problems)
-    qualification = _levels(reader, "qualification", QUALIFICATIONS[1:], problems)
+    temperature = _levels(reader, "temperature", TEMPERATURES[1:], problems, dict(grades))
+    qualification = _levels(reader, "qualification", QUALIFICATIONS[1:], problems, dict(grades))
     margin = _Reader(reader.data.get("margin", {}), "thresholds.margin", problems)
     margins = Margins(
         fit=margin.real("fit", 5.0, minimum=0.0),
@@ -415,7 +427,11 @@ def _thresholds(data: Any, problems: Problems) -> Thresholds | None:
 
 
 def _levels(
-    parent: _Reader, key: str, names: tuple[str, ...], problems: Problems
+    parent: _Reader,
+    key: str,
+    names: tuple[str, ...],
+    problems: Problems,
+    grade_fit: Mapping[str, float],
 ) -> tuple[Level, ...]:
     reader = _Reader(parent.data.get(key, {}), parent.at(key), problems)
     for extra in sorted(set(reader.data) - set(names)):
@@ -429,22 +445,33 @@ def _levels(
             problems.add(reader.at(name), 'is required, e.g. {"engagement": 50}')
             continue
         level = _Reader(reader.data[name], reader.at(name), problems)
-        for extra in sorted(set(level.data) - {"fit", "engagement", "probability"}):
-            problems.add(level.at(extra), "unknown score; use fit, engagement or probability")
+        for extra in sorted(set(level.data) - {"fit", "engagement", "probability", "grade"}):
+            problems.add(
+                level.at(extra), "unknown score; use fit, grade, engagement or probability"
+            )
         values = {s: level.number(s, None) for s in ("fit", "engagement", "probability")}
-        if all(v is None for v in values.values()):
-            problems.add(level.path, "needs at least one of fit, engagement, probability")
+        grade = level.data.get("grade")
+        if grade is not None and (not isinstance(grade, str) or grade.upper() not in grade_fit):
+            letters = ", ".join(sorted(grade_fit)) or "A, B, C"
+            problems.add(level.at("grade"), f"must be a grade with a threshold: {letters}")
+            grade = None
+        grade = grade.upper() if isinstance(grade, str) else None
+        if all(v is None for v in values.values()) and grade is None:
+            problems.add(level.path, "needs at least one of fit, grade, engagement, probability")
         probability = values["probability"]
         if probability is not None and not 0 <= probability <= 1:
             problems.add(level.at("probability"), "must be between 0 and 1")
-        current = Level(name=name, **values)
+        current = Level(
+            name=name, **values, grade=grade, grade_fit=grade_fit.get(grade) if grade else None
+        )
         for lower in levels:
-            for score in ("fit", "engagement", "probability"):
+            for score in ("fit_min", "engagement", "probability"):
                 low, high = getattr(lower, score), getattr(current, score)
                 if low is not None and (high is None or high < low):
+                    shown = "fit" if score == "fit_min" else score
                     problems.add(
-                        level.at(score),
-                        f"must be at least {lower.name}'s {score} "
+                        level.at(shown),
+                        f"must be at least {lower.name}'s {shown} "
                         f"({low:g}): a higher level is never easier to reach",
                     )
         levels.append(current)

@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadbase.scoring_engine import Classification, Scores, classify, default_rule_set
+from leadbase.scoring_engine import (
+    Classification,
+    RuleSet,
+    RuleSetError,
+    Scores,
+    classify,
+    default_rule_set,
+    rule_set_from_dict,
+)
+from tests.scoring_engine.conftest import rule_set_data
 
 THRESHOLDS = default_rule_set().thresholds  # warm 20 / hot 50; iql 5, mql 50+30, sql 60+60+0.5
 MARGINS = THRESHOLDS.margins  # fit 5, engagement 5, probability 0.05
@@ -108,3 +118,49 @@ def test_scores_moving_within_the_margin_never_flap(
 
 def test_an_unknown_previous_level_is_read_as_the_lowest() -> None:
     assert step(Classification("lukewarm", "xql", False), 0, 30).temperature == "warm"
+
+
+def grade_rules(sql: dict[str, object]) -> RuleSet:
+    data = rule_set_data()
+    data["thresholds"]["qualification"]["mql"] = {"fit": 30, "engagement": 30}
+    data["thresholds"]["qualification"]["sql"] = sql
+    return rule_set_from_dict(data)
+
+
+def test_a_level_can_ask_for_a_fit_grade() -> None:
+    # "SQL needs fit grade B or better and a probability of at least 0.5" (B starts at 50)
+    rules = grade_rules({"grade": "b", "engagement": 60, "probability": 0.5})
+    sql = rules.thresholds.qualification[-1]
+    assert (sql.grade, sql.fit_min) == ("B", 50)
+    assert rules.to_dict()["thresholds"]["qualification"]["sql"]["grade"] == "B"
+    assert rule_set_from_dict(rules.to_dict()) == rules  # round trip
+
+    def qualification(fit: float, probability: float) -> str:
+        scores = Scores(fit, 70, probability)
+        return classify(rules.thresholds, None, scores).classification.qualification
+
+    assert qualification(50, 0.5) == "sql"
+    assert qualification(49.9, 0.9) == "mql"  # grade C: not SQL, whatever the probability
+    assert qualification(80, 0.49) == "mql"
+    reason = classify(rules.thresholds, None, Scores(55, 70, 0.6)).changes[-1].reason
+    assert "fit 55 ≥ 50 (grade B)" in reason
+
+
+def test_a_grade_and_a_fit_together_take_the_higher() -> None:
+    sql = grade_rules({"grade": "C", "fit": 60, "engagement": 60}).thresholds.qualification[-1]
+    assert sql.fit_min == 60
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ({"grade": "E", "engagement": 60}, "must be a grade with a threshold: A, B, C"),
+        ({"grade": 2, "engagement": 60}, "must be a grade with a threshold"),
+        # mql asks for fit 30: an SQL of grade C (25) would be easier to reach
+        ({"grade": "C", "engagement": 60}, "must be at least mql's fit (30)"),
+    ],
+)
+def test_a_bad_grade_is_reported(sql: dict[str, object], message: str) -> None:
+    with pytest.raises(RuleSetError) as error:
+        grade_rules(sql)
+    assert any(message in problem for problem in error.value.problems), error.value.problems
