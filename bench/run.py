@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 
-from bench import api, forms, imports, pages, scoring, scoring_db, tracking, upsert
+from bench import api, forms, imports, pages, predictive, scoring, scoring_db, tracking, upsert
 from bench.common import Report, django_setup, print_table, vendor, wipe_leads
 
 
@@ -22,8 +22,25 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument(
         "--only",
-        choices=["upsert", "pages", "api", "forms", "imports", "tracking", "scoring", "recompute"],
+        choices=[
+            "upsert",
+            "pages",
+            "api",
+            "forms",
+            "imports",
+            "tracking",
+            "scoring",
+            "recompute",
+            "predictive",
+            "evaluate",
+        ],
         action="append",
+    )
+    parser.add_argument(
+        "--reuse-data",
+        action="store_true",
+        help="predictive: keep the leads and events already in the database when their counts "
+        "match (only the outcomes are made again)",
     )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
@@ -33,7 +50,18 @@ def main() -> None:
     db = vendor()
     only = set(
         args.only
-        or ["upsert", "pages", "api", "forms", "imports", "tracking", "scoring", "recompute"]
+        or [
+            "upsert",
+            "pages",
+            "api",
+            "forms",
+            "imports",
+            "tracking",
+            "scoring",
+            "recompute",
+            "predictive",
+            "evaluate",
+        ]
     )
     quick = args.quick
 
@@ -140,6 +168,26 @@ def main() -> None:
             ["phase", "seconds", "rows_per_s", "events_per_s", "vs_floor"],
         )
         print("saved", report.save("recompute"))
+
+    if "predictive" in only:
+        leads = 100_000 if quick else 1_000_000
+        print(f"\n== predictive scoring: {leads:,} leads, {10 * leads:,} events ({db})")
+        report = Report(db)
+        predictive.run(report, leads=leads, reuse=args.reuse_data)
+        print_table(
+            f"Predictive scoring, {db}",
+            report.rows,
+            ["phase", "rows", "seconds", "rows_per_s", "leads_per_s", "vs_floor", "peak_rss_mb"],
+        )
+        print("saved", report.save("predictive"))
+
+    # `leadbase evaluate` on a generated CSV uses no database: once, on SQLite's turn.
+    if "evaluate" in only and (db == "sqlite" or args.only):
+        rows = 10_000 if quick else 50_000
+        print(f"\n== leadbase evaluate on a generated CSV of {rows:,} rows x 19 columns")
+        report = Report(db)
+        predictive.run_evaluate(report, rows=rows)
+        print("saved", report.save("evaluate"))
 
     # The engine alone uses no database: run it once, on SQLite's turn, unless asked for by name.
     if "scoring" in only and (db == "sqlite" or args.only):

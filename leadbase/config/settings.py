@@ -247,11 +247,23 @@ def _env_days(name: str, default: float, *, minimum: float) -> float:
     return days
 
 
+def _env_count(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip().replace("_", "")
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ImproperlyConfigured(f"{name}={value!r}: use a whole number, 0 or more.")
+    return int(value)
+
+
 # Predictive scoring (docs/predictive-scoring.md): days without activity after which an open
 # lead counts as not converted for training; age of the newest version at which the scheduled
 # retraining trains again (0 turns it off).
 LEADBASE_PREDICTIVE_QUIET_DAYS = _env_days("LEADBASE_PREDICTIVE_QUIET_DAYS", 90, minimum=1)
 LEADBASE_PREDICTIVE_RETRAIN_DAYS = _env_days("LEADBASE_PREDICTIVE_RETRAIN_DAYS", 7, minimum=0)
+# The most labelled leads one training uses, the most recent (0: all; docs/benchmarks.md has
+# why 200,000: about 15 minutes on 2 cores).
+LEADBASE_PREDICTIVE_MAX_ROWS = _env_count("LEADBASE_PREDICTIVE_MAX_ROWS", 200_000)
 
 # Reverse proxies in front of Leadbase that append to X-Forwarded-For (0: use REMOTE_ADDR).
 LEADBASE_PROXY_COUNT = int(os.environ.get("LEADBASE_PROXY_COUNT", "0"))

@@ -220,8 +220,9 @@ def lead_prediction(*, lead: Lead, at: dt.datetime | None = None) -> dict[str, A
 def factor_text(label: str, value: str, delta: float) -> str:
     """ "Visits to the pricing page in the last 7 days = 3: +12 points of probability"."""
     points = delta * 100
-    shown = f"{points:+.0f}" if abs(points) >= 1 else f"{points:+.1f}"
-    return f"{label} = {_value_text(value)}: {shown} points of probability"
+    shown = f"{points:+.0f}" if abs(points) >= 0.95 else f"{points:+.1f}"
+    unit = "point" if shown in ("+1", "-1") else "points"
+    return f"{label} = {_value_text(value)}: {shown} {unit} of probability"
 
 
 def _value_text(value: str) -> str:

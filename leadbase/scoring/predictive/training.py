@@ -337,7 +337,7 @@ def _decide(
     rows = valid[picked]
     ids = [data.lead_ids[i] for i in rows]
     spec = FeatureSpec.from_dict((active.summary or {}).get("spec") or {})
-    table = dataset_for(lead_ids=ids, cutoffs=data.times[rows], spec=spec)
+    table = dataset_for(lead_ids=ids, cutoffs=data.observed[rows], spec=spec)
     y = data.y[rows]
     old_loss = _log_loss(y, np.asarray(old.predict_proba(table), dtype=np.float64))
     new_loss = _log_loss(y, new_p[picked])

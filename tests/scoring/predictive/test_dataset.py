@@ -14,7 +14,12 @@ from pytest_django import Settings
 
 from leadbase.leads.events import EventIn, events_record
 from leadbase.leads.models import Event, Lead, LifecycleTransition
-from leadbase.scoring.predictive.dataset import dataset_build, open_lead_ids, outcomes
+from leadbase.scoring.predictive.dataset import (
+    dataset_build,
+    open_lead_ids,
+    outcomes,
+    quiet_observation,
+)
 from leadbase.scoring.predictive.features import FeatureSpec, as_of, feature_table
 
 from .world import World
@@ -59,11 +64,26 @@ def test_labels_and_cutoffs_follow_each_outcome(make_lead: MakeLead, settings: S
     assert (found[lost.pk].label, found[lost.pk].cutoff) == (0, (t - 2 * DAY).timestamp())
     assert (found[disqualified.pk].label, found[disqualified.pk].why) == (0, "disqualified")
     assert found[quiet.pk].label == 0 and found[quiet.pk].why == "quiet"
-    # a gone-quiet lead is seen one day after its last activity, not at the end of the quiet
-    assert found[quiet.pk].cutoff == (now - 99 * DAY).timestamp()
+    # a gone-quiet lead's outcome is known at the end of its quiet period; it is observed at
+    # a moment within that period; the others are observed at their cut-off
+    last = (now - 100 * DAY).timestamp()
+    assert found[quiet.pk].cutoff == (now - 10 * DAY).timestamp()
+    assert last <= found[quiet.pk].observed < found[quiet.pk].cutoff
+    assert all(o.observed == o.cutoff for pk, o in found.items() if pk != quiet.pk)
     assert not found[untimed.pk].time_known and found[untimed.pk].cutoff == t.timestamp()
     assert recent.pk not in found and archived.pk not in found
     assert set(open_lead_ids()) == {quiet.pk, recent.pk}
+
+
+def test_quiet_leads_are_observed_all_through_their_quiet_period() -> None:
+    """Open leads are predicted at every stage of quietness: the quiet leads trained on are
+    seen at moments spread over their quiet period, each lead always at the same one."""
+    last, cutoff = 1_700_000_000.0, 1_700_000_000.0 + 90 * 86_400
+    seen = np.array([quiet_observation(pk, last, cutoff) for pk in range(1, 2001)])
+    assert ((seen >= last) & (seen < cutoff)).all()
+    shares = (seen - last) / (cutoff - last)
+    assert np.histogram(shares, bins=10, range=(0, 1))[0].min() > 150  # spread out, ~200 each
+    assert quiet_observation(7, last, cutoff) == quiet_observation(7, last, cutoff)
 
 
 @pytest.mark.django_db

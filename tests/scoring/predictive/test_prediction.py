@@ -71,7 +71,7 @@ def test_the_lead_score_has_the_probability_and_its_top_factors(
     assert found["factors"], found
     factor = found["factors"][0]
     assert factor["text"].startswith(f"{factor['label']} = {factor['value']}: ")
-    assert factor["text"].endswith("points of probability")
+    assert factor["text"].endswith(("points of probability", "point of probability"))
     assert abs(factor["delta"]) >= abs(found["factors"][-1]["delta"])
 
 
@@ -177,6 +177,9 @@ def test_a_failed_version_cannot_be_activated(db: None) -> None:
         ("2.41666", -0.004, "Visits = 2.4: -0.4 points of probability"),  # small: one decimal
         ("business", 0.05, "Visits = business: +5 points of probability"),  # a category
         ("", 0.02, "Visits = unknown: +2 points of probability"),
+        ("1", 0.0112, "Visits = 1: +1 point of probability"),  # one point, singular
+        ("1", -0.0097, "Visits = 1: -1 point of probability"),  # rounds to one point
+        ("1", 0.009, "Visits = 1: +0.9 points of probability"),
     ],
 )
 def test_factor_text_in_plain_words(value: str, delta: float, expected: str) -> None:
