@@ -11,18 +11,16 @@ on standard error.
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from leadbase.accounts.models import Role, User
 from leadbase.capture.exports import FORMATS, counted, csv_chunks, export_rows, xlsx_write
+from leadbase.core.progress import progress_bar
 from leadbase.leads import selectors
 from leadbase.leads.forms import UNASSIGNED, LeadFilterForm
 
@@ -116,16 +114,8 @@ class Command(BaseCommand):
     def _to_file(self, queryset: Any, fmt: str, out: Path) -> None:
         total = queryset.count()
         started = time.monotonic()
-        console = Console(file=sys.stderr)
-        with Progress(
-            TextColumn("Exporting leads"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            disable=not sys.stderr.isatty(),
-        ) as bar:
-            job = bar.add_task("export", total=total)
+        with progress_bar(remaining=False) as bar:
+            job = bar.add_task("Exporting leads", total=total)
             written = [0]
 
             def progress(count: int) -> None:

@@ -19,7 +19,6 @@ cannot be imported at all (unreadable, no header, bad mapping, ...) or the run s
 from __future__ import annotations
 
 import json
-import sys
 from argparse import ArgumentParser
 from collections.abc import Callable
 from pathlib import Path
@@ -27,20 +26,15 @@ from typing import Any
 
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
-from rich.console import Console
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
     Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 
 from leadbase.capture.imports import services
 from leadbase.capture.imports.rows import Row
 from leadbase.capture.models import ImportJob, ImportStatus
 from leadbase.core.errors import ApplicationError
+from leadbase.core.progress import progress_bar
 from leadbase.leads.models import ConsentPurpose
 
 ERRORS_PRINTED = 20  # rejected rows listed in the plain-text summary
@@ -131,7 +125,7 @@ class Command(BaseCommand):
             consent_all=options["all_consented"],
         )
         errors: list[dict[str, Any]] = []
-        with _progress_bar() as bar:
+        with progress_bar() as bar:
             task = bar.add_task("Checking" if options["dry_run"] else "Importing", total=None)
             if options["dry_run"]:
 
@@ -181,20 +175,6 @@ def _read_mapping(name: str) -> Any:
         raise CommandError(f"Cannot read the mapping file {name}: {exc.strerror}.") from None
     except ValueError as exc:
         raise CommandError(f"The mapping file {name} is not valid JSON: {exc}.") from None
-
-
-def _progress_bar() -> Progress:
-    """On stderr, and only when it is a terminal (stdout may carry the JSON)."""
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not sys.stderr.isatty(),
-        transient=False,
-    )
 
 
 def _advance(bar: Progress, task: Any) -> Callable[[ImportJob], None]:

@@ -16,12 +16,12 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from leadbase.accounts.models import Role
 from leadbase.accounts.services import user_ensure
 from leadbase.capture.demo import demo_capture_ensure
 from leadbase.core.management.commands.serve import granian_command
+from leadbase.core.progress import progress_bar
 from leadbase.core.worker import start_worker_thread
 from leadbase.leads.demo_data import load_demo_data
 from leadbase.leads.models import Lead
@@ -84,15 +84,8 @@ class Command(BaseCommand):
         self._serve(options["host"], options["port"], options["workers"])
 
     def _load(self, leads: int, seed: int) -> None:
-        with Progress(
-            TextColumn("Demo data"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            transient=False,
-            disable=not sys.stderr.isatty(),
-        ) as bar:
-            job = bar.add_task("leads", total=leads)
+        with progress_bar(remaining=False) as bar:
+            job = bar.add_task("Demo data", total=leads)
             summary = load_demo_data(
                 leads=leads,
                 seed=seed,
@@ -116,14 +109,8 @@ class Command(BaseCommand):
         if not ids:
             return
         active_forget()  # --reset may have removed the rule set this process knew
-        with Progress(
-            TextColumn("Scoring"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            disable=not sys.stderr.isatty(),
-        ) as bar:
-            job = bar.add_task("scoring", total=len(ids))
+        with progress_bar(remaining=False) as bar:
+            job = bar.add_task("Scoring", total=len(ids))
             result = leads_rescore(
                 ids,
                 classify=False,
@@ -136,13 +123,8 @@ class Command(BaseCommand):
         the Models pages and the leads' probabilities have something to show."""
         if PredictiveModel.objects.exists():
             return
-        with Progress(
-            TextColumn("Training a predictive model"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            disable=not sys.stderr.isatty(),
-        ) as bar:
-            job = bar.add_task("training", total=100)
+        with progress_bar(counts=False, remaining=False) as bar:
+            job = bar.add_task("Training a predictive model", total=100)
             model = model_train(
                 progress=lambda done, total, what: bar.update(job, completed=done, total=total),
                 classify=False,  # the demo's classes come from its own history: keep them

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
+from leadbase.core.progress import progress_bar
 from leadbase.scoring_engine.learn import evaluate, read_csv
 
 NO_SIGNAL = 0.55
@@ -75,14 +74,7 @@ class Command(BaseCommand):
         if options["folds"] < 2:
             raise ValueError("--folds must be at least 2")
         table = read_csv(path)
-        bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            disable=as_json or not sys.stderr.isatty(),
-        )
+        bar = progress_bar(counts=False, remaining=False, off=as_json)
         with bar:
             task = bar.add_task("Evaluating", total=None)
 

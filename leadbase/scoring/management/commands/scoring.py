@@ -19,25 +19,18 @@ version is unknown, its rules do not parse, or the job failed.
 from __future__ import annotations
 
 import json
-import sys
 from argparse import ArgumentParser
 from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from rich.console import Console
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
     Progress,
     TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 
 from leadbase.core.errors import ApplicationError
+from leadbase.core.progress import progress_bar
 from leadbase.leads.models import Lead
 from leadbase.scoring import jobs, selectors
 from leadbase.scoring.models import JobStatus, RuleSet, ScoringJob
@@ -85,7 +78,7 @@ class Command(BaseCommand):
         return found
 
     def _run(self, job: ScoringJob, description: str) -> ScoringJob:
-        with _progress_bar() as bar:
+        with progress_bar(counts=False) as bar:
             task = bar.add_task(description, total=None)
             job = jobs.job_run(job.pk, progress=_advance(bar, task))
         if job.status != JobStatus.DONE:
@@ -136,7 +129,7 @@ class Command(BaseCommand):
     def _rescore(self, *, rebuild: bool) -> None:
         ids = list(Lead.objects.order_by("pk").values_list("pk", flat=True))
         scored = transitions = 0
-        with _progress_bar(leads=True) as bar:
+        with progress_bar() as bar:
             task = bar.add_task("Rescoring", total=len(ids))
             for start in range(0, len(ids), RESCORE_CHUNK):
                 result = leads_rescore(ids[start : start + RESCORE_CHUNK], rebuild=rebuild)
@@ -144,21 +137,6 @@ class Command(BaseCommand):
                 transitions += len(result.transitions)
                 bar.update(task, completed=min(len(ids), start + RESCORE_CHUNK))
         self.stdout.write(f"Rescored {scored:,} leads; {transitions:,} transitions recorded.")
-
-
-def _progress_bar(*, leads: bool = False) -> Progress:
-    """On stderr, and only when it is a terminal (stdout may carry the JSON). A job's steps
-    are not leads (it reads events, then fits, then writes): it shows a percentage."""
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn() if leads else TaskProgressColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not sys.stderr.isatty(),
-        transient=False,
-    )
 
 
 def _advance(bar: Progress, task: TaskID) -> Callable[[ScoringJob], None]:

@@ -14,21 +14,13 @@ little data: the message says what there is and what is needed) or another one i
 from __future__ import annotations
 
 import json
-import sys
 from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from leadbase.core.errors import ApplicationError
+from leadbase.core.progress import progress_bar
 from leadbase.scoring.models import ModelStatus, PredictiveModel
 from leadbase.scoring.predictive.training import model_train
 
@@ -47,14 +39,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         as_json: bool = options["json"]
-        bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            disable=not sys.stderr.isatty(),
-        )
+        bar = progress_bar(counts=False, remaining=False)
         try:
             with bar:
                 task = bar.add_task("Training", total=100)
