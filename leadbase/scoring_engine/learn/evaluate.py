@@ -82,7 +82,8 @@ def evaluate(
             f"no column named {', '.join(map(repr, missing_columns))}; the columns are: "
             + ", ".join(repr(c) for c in table)
         )
-    table_length(table)  # the columns agree in length
+    if table_length(table) == 0:  # the columns agree in length
+        raise ValueError("the data has a header but no rows")
     y_all = outcomes_from(table[target], target=target, positive=positive)
     keep = y_all >= 0
     notes: list[str] = []

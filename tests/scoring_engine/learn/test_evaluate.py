@@ -89,3 +89,8 @@ def test_numeric_targets_may_be_written_as_floats() -> None:
 def test_unknown_columns_are_named() -> None:
     with pytest.raises(ValueError, match=r"no column named 'outcome'; the columns are: 'visits'"):
         evaluate(labelled(50), target="outcome")
+
+
+def test_a_header_without_rows_says_so() -> None:
+    with pytest.raises(ValueError, match="header but no rows"):
+        evaluate({"visits": [], "converted": []}, target="converted")
