@@ -16,24 +16,26 @@ import time
 from bench import api, forms, imports, pages, predictive, scoring, scoring_db, tracking, upsert
 from bench.common import Report, django_setup, print_table, vendor, wipe_leads
 
+BENCHMARKS = [
+    "upsert",
+    "pages",
+    "api",
+    "forms",
+    "imports",
+    "tracking",
+    "scoring",
+    "recompute",
+    "predictive",
+    "evaluate",
+]
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument(
         "--only",
-        choices=[
-            "upsert",
-            "pages",
-            "api",
-            "forms",
-            "imports",
-            "tracking",
-            "scoring",
-            "recompute",
-            "predictive",
-            "evaluate",
-        ],
+        choices=BENCHMARKS,
         action="append",
     )
     parser.add_argument(
@@ -48,21 +50,7 @@ def main() -> None:
         os.environ["DATABASE_URL"] = f"sqlite:///{path}"
     django_setup()
     db = vendor()
-    only = set(
-        args.only
-        or [
-            "upsert",
-            "pages",
-            "api",
-            "forms",
-            "imports",
-            "tracking",
-            "scoring",
-            "recompute",
-            "predictive",
-            "evaluate",
-        ]
-    )
+    only = set(args.only or BENCHMARKS)
     quick = args.quick
 
     if "upsert" in only:
