@@ -2,7 +2,7 @@
 JSON (a mistake first), preview it and watch the progress end, publish it, then open a lead and
 see its score card loaded into the lead page.
 
-As in tests/ui/test_browser.py, no ORM call happens while Playwright runs: the data (and the
+As in tests/browser.py, no ORM call happens while Playwright runs: the data (and the
 JSON typed into the editor) is prepared before the browser opens, and the database is checked
 after it has closed. On PostgreSQL a worker thread runs the jobs while the page polls; on
 SQLite (whose in-memory test database answers reads during another thread's writes with
@@ -34,9 +34,8 @@ from leadbase.leads.services import lead_upsert
 from leadbase.scoring.models import RuleSet, RuleSetStatus
 from leadbase.scoring.rule_sets import active_forget, rule_set_active
 from leadbase.scoring.services import leads_rescore
-from tests.capture.forms.test_browser_forms import browser
+from tests.browser import BROWSER_MARKS, browser
 from tests.conftest import PASSWORD, make_user
-from tests.ui.test_browser import BROWSER_MARKS
 
 pytestmark = BROWSER_MARKS
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

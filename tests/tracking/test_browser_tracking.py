@@ -14,9 +14,9 @@ from pytest_django.live_server_helper import LiveServer
 
 from leadbase.capture.models import Form
 from leadbase.leads.models import Event, Lead, Visitor
+from tests.browser import BROWSER_MARKS, browser
 from tests.capture.forms.conftest import create_form, process_all
-from tests.capture.forms.test_browser_forms import browser, fill_and_send, other_site
-from tests.ui.test_browser import BROWSER_MARKS
+from tests.capture.forms.test_browser_forms import fill_and_send, other_site
 
 pytestmark = BROWSER_MARKS
 

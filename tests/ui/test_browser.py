@@ -10,49 +10,23 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from leadbase.accounts.models import Role, User
 from leadbase.leads.models import Event, Lead
 from leadbase.leads.services import ConsentInput, lead_upsert, transition_record
+from tests.browser import BROWSER_MARKS, browser_page, collect_problems
 from tests.conftest import PASSWORD, make_user
 
-# While Playwright's sync API is open it keeps an asyncio event loop "running" in this thread.
-# Django then refuses ORM calls (SynchronousOnlyOperation), and were that check switched off
-# (DJANGO_ALLOW_ASYNC_UNSAFE) it would give those calls a second set of connections, kept for
-# the async context, that no `connections.close_all()` after the browser has closed can see:
-# on PostgreSQL a session left open until the end, so the test database could not be dropped.
-# So every ORM call happens before Playwright starts (`page` requests `seeded`), and a stray
-# one inside the browser block fails loudly instead.
-CHROMIUM = os.environ.get("LEADBASE_CHROMIUM") or shutil.which("chromium")
-
-# The marks of every test module that drives Chromium (import them as its `pytestmark`).
-BROWSER_MARKS = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM,
-        reason="No Chromium: install Debian's chromium or set LEADBASE_CHROMIUM to one.",
-    ),
-]
 pytestmark = BROWSER_MARKS
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-lead-list.png"
 
 
@@ -64,16 +38,8 @@ def seeded(transactional_db: None) -> tuple[User, Lead]:
 @pytest.fixture
 def page(seeded: tuple[User, Lead]) -> Iterator[Page]:
     """A browser page; the data is seeded first, while the ORM may still be used."""
-    assert CHROMIUM
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
-        context.set_default_timeout(10_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with browser_page(width=1400, height=900, locale="en-US") as page:
+        yield page
 
 
 def add_lead(
@@ -201,14 +167,7 @@ def seed() -> tuple[User, Lead]:
 
 
 def test_sign_in_filter_and_open_a_lead(page: Page, live_server: LiveServer) -> None:
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = collect_problems(page)
 
     # Signing in: the list asks for it, then comes back.
     page.goto(f"{live_server.url}/")

@@ -1,5 +1,5 @@
 """Duplicate suggestions in a real browser: "Not a duplicate" swaps its card in place with
-htmx, "Merge" asks first and then shows the kept lead. (See test_browser.py for why every
+htmx, "Merge" asks first and then shows the kept lead. (See tests/browser.py for why every
 ORM call happens before Playwright starts.)"""
 
 from __future__ import annotations
@@ -11,24 +11,16 @@ from collections.abc import Iterator
 import pytest
 from django.urls import get_resolver
 from django.utils import timezone
-from playwright.sync_api import ConsoleMessage, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Dialog, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from leadbase.accounts.models import Role
 from leadbase.leads.models import DuplicateSuggestion, Lead
 from leadbase.leads.services import lead_upsert
+from tests.browser import BROWSER_MARKS, browser_page, collect_problems
 from tests.conftest import PASSWORD, make_user
 
-from .test_browser import CHROMIUM, CHROMIUM_ARGS
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM,
-        reason="No Chromium: install Debian's chromium or set LEADBASE_CHROMIUM to one.",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 def seed() -> dict[str, int]:
@@ -68,29 +60,14 @@ def seeded(transactional_db: None) -> dict[str, int]:
 
 @pytest.fixture
 def page(seeded: dict[str, int]) -> Iterator[Page]:
-    assert CHROMIUM
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
-        context.set_default_timeout(10_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with browser_page(width=1400, height=900, locale="en-US") as page:
+        yield page
 
 
 def test_dismiss_in_place_and_merge_after_confirming(
     page: Page, live_server: LiveServer, seeded: dict[str, int]
 ) -> None:
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = collect_problems(page)
     dialogs: list[str] = []
 
     def on_dialog(dialog: Dialog) -> None:

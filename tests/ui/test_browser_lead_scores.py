@@ -1,6 +1,6 @@
 """The lead list's score controls in a real browser: ticking grades and choosing prospects
 filters live (HTMX) with a bookmarkable URL, and the rows show the grade and prospect mark.
-(Every ORM call happens before Playwright starts: see tests/ui/test_browser.py.)"""
+(Every ORM call happens before Playwright starts: see tests/browser.py.)"""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from leadbase.accounts.models import Role
 from leadbase.leads.models import Lead
 from leadbase.leads.services import lead_upsert
+from tests.browser import BROWSER_MARKS, browser_page, collect_problems
 from tests.conftest import PASSWORD, make_user
-from tests.ui.test_browser import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = BROWSER_MARKS
 
@@ -43,27 +43,12 @@ def page(transactional_db: None) -> Iterator[Page]:
             fit_grade=grade,
             is_prospect=prospect,
         )
-    assert CHROMIUM
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
-        context.set_default_timeout(10_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with browser_page(width=1400, height=900, locale="en-US") as page:
+        yield page
 
 
 def test_grade_and_prospect_filters_work_live(page: Page, live_server: LiveServer) -> None:
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = collect_problems(page)
     page.goto(f"{live_server.url}/accounts/login/?next=/")
     page.get_by_label("Username").fill("admin")
     page.get_by_label("Password").fill(PASSWORD)

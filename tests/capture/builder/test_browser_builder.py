@@ -1,6 +1,6 @@
 """The form builder in a real browser: create a form, shape its two fields with HTMX, save
 its settings, and copy the embed snippet. Debian's Chromium through Playwright, like
-tests/ui/test_browser.py (whose notes on ORM calls and the event loop apply here too: all
+tests/browser.py (whose notes on ORM calls and the event loop apply here too: all
 data is seeded before the browser starts, and the test checks only what the page shows)."""
 
 from __future__ import annotations
@@ -9,21 +9,14 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from leadbase.accounts.models import Role, User
+from tests.browser import BROWSER_MARKS, browser_page, collect_problems
 from tests.conftest import PASSWORD, make_user
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM,
-        reason="No Chromium: install Debian's chromium or set LEADBASE_CHROMIUM to one.",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -33,28 +26,19 @@ def marketer_seeded(transactional_db: None) -> User:
 
 @pytest.fixture
 def page(marketer_seeded: User, live_server: LiveServer) -> Iterator[Page]:
-    assert CHROMIUM
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
-        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
-        context.set_default_timeout(10_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with browser_page(
+        width=1400,
+        height=1000,
+        setup=lambda ctx: ctx.grant_permissions(
+            ["clipboard-read", "clipboard-write"], origin=live_server.url
+        ),
+        locale="en-US",
+    ) as page:
+        yield page
 
 
 def test_build_a_form_and_get_its_embed_snippet(page: Page, live_server: LiveServer) -> None:
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = collect_problems(page)
 
     page.goto(f"{live_server.url}/capture/")
     page.get_by_label("Username").fill("mia")

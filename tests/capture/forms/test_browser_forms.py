@@ -1,7 +1,7 @@
 """Public forms in a real browser (Debian's Chromium through Playwright): the hosted page with
 and without JavaScript, and the embed on a page of another origin under a strict CSP.
 
-As in tests/ui/test_browser.py, no ORM call happens while Playwright runs (its event loop
+As in tests/browser.py, no ORM call happens while Playwright runs (its event loop
 would make Django refuse them): data is seeded before `browser()` opens, and the database is
 checked after it has closed."""
 
@@ -14,23 +14,16 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from leadbase.capture.models import Form, Submission, SubmissionStatus
 from leadbase.leads.models import Consent, Event, Lead
+from tests.browser import BROWSER_MARKS, browser
 from tests.capture.forms.conftest import CONSENT_TEXT, create_form, process_all
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM,
-        reason="No Chromium: install Debian's chromium or set LEADBASE_CHROMIUM to one.",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -38,25 +31,6 @@ def demo_form(transactional_db: None, settings: Settings) -> Form:
     settings.LEADBASE_FORMS_MIN_FILL_SECONDS = 0  # a script fills faster than people
     # 127.0.0.1 may embed the form; "localhost" (the same machine, another origin) may not
     return create_form(allowed_domains="www.acme.example\n127.0.0.1")
-
-
-@contextmanager
-def browser(**context: Any) -> Iterator[tuple[Page, list[str]]]:
-    """A fresh browser page, and the console errors and page errors it collects."""
-    assert CHROMIUM
-    problems: list[str] = []
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        ctx = chromium.new_context(viewport={"width": 1200, "height": 1000}, **context)
-        ctx.set_default_timeout(10_000)
-        page = ctx.new_page()
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        yield page, problems
-        ctx.close()
-        chromium.close()
 
 
 @contextmanager

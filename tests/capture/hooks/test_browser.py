@@ -1,6 +1,6 @@
 """The webhook pages in a real browser: create a source, read its setup, filter deliveries.
 
-Uses Debian's Chromium through Playwright like tests/ui/test_browser.py (skipped without it).
+Uses Debian's Chromium through Playwright like tests/browser.py (skipped without it).
 With LEADBASE_SCREENSHOT_DIR set, saves the pages there as PNG files.
 """
 
@@ -9,32 +9,27 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.test import Client
-from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from leadbase.accounts.models import Role
 from leadbase.capture.models import WebhookSource
 from leadbase.capture.services_hooks import webhook_source_create
 from leadbase.capture.signatures import facebook_signature
+from tests.browser import BROWSER_MARKS, browser_page, collect_problems
 from tests.conftest import PASSWORD, make_user
 
 from .conftest import FB_SECRET, fb_body, fb_change
 
-CHROMIUM = os.environ.get("LEADBASE_CHROMIUM") or shutil.which("chromium")
 SHOTS = os.environ.get("LEADBASE_SCREENSHOT_DIR", "")
 XSS = "<img src=x onerror=alert(1)>"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not CHROMIUM, reason="No Chromium: install Debian's chromium."),
-]
+pytestmark = BROWSER_MARKS
 
 
 def _post(body: dict[str, object]) -> None:
@@ -62,16 +57,8 @@ def seeded(transactional_db: None) -> WebhookSource:
 
 @pytest.fixture
 def page(seeded: WebhookSource) -> Iterator[Page]:
-    assert CHROMIUM
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"], headless=True
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
-        context.set_default_timeout(10_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with browser_page(width=1400, height=1000, locale="en-US") as page:
+        yield page
 
 
 def shot(page: Page, name: str) -> None:
@@ -83,14 +70,7 @@ def shot(page: Page, name: str) -> None:
 def test_an_admin_sets_up_a_webhook_and_reads_its_deliveries(
     page: Page, live_server: LiveServer, seeded: WebhookSource
 ) -> None:
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = collect_problems(page)
     page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
 
     page.goto(f"{live_server.url}/capture/webhooks/")

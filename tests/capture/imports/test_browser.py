@@ -10,25 +10,20 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection
 from django.urls import reverse
-from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from leadbase.accounts.models import Role
 from leadbase.capture.imports import services
 from leadbase.capture.models import ImportJob
 from leadbase.core.worker import start_worker_thread
+from tests.browser import BROWSER_MARKS, browser_page, collect_problems
 from tests.capture.imports.conftest import csv_bytes, upload
 from tests.conftest import PASSWORD, make_user
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [
-    pytest.mark.browser,
+    *BROWSER_MARKS,
     pytest.mark.postgres_only,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM,
-        reason="No Chromium: install Debian's chromium or set LEADBASE_CHROMIUM to one.",
-    ),
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="needs PostgreSQL: the worker writes while the page polls, and SQLite's "
@@ -65,29 +60,14 @@ def worker(job: ImportJob) -> Iterator[None]:
 @pytest.fixture
 def page(worker: None) -> Iterator[Page]:
     """A browser page; the data is seeded first, while the ORM may still be used."""
-    assert CHROMIUM
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        context = browser.new_context(viewport={"width": 1300, "height": 900}, locale="en-US")
-        context.set_default_timeout(20_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with browser_page(width=1300, height=900, timeout_ms=20_000, locale="en-US") as page:
+        yield page
 
 
 def test_the_progress_bar_fills_in_as_the_import_runs(
     page: Page, live_server: LiveServer, job: ImportJob
 ) -> None:
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = collect_problems(page)
 
     page.goto(f"{live_server.url}/capture/imports/{job.pk}/")
     page.get_by_label("Username").fill("mia")

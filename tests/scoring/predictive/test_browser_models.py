@@ -9,10 +9,9 @@ from pytest_django.live_server_helper import LiveServer
 
 from leadbase.accounts.models import Role
 from leadbase.scoring.models import PredictiveModel
-from tests.capture.forms.test_browser_forms import browser
+from tests.browser import BROWSER_MARKS, browser
 from tests.conftest import make_user
 from tests.scoring.test_browser_scoring import sign_in
-from tests.ui.test_browser import BROWSER_MARKS
 
 pytestmark = BROWSER_MARKS
 CHARTS = ("chart-roc", "chart-calibration", "chart-gains", "chart-importance")
