@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Field, Router, Schema, Status
+from ninja import Body, Field, Router, Schema, Status
 
 from leadbase.core.errors import NotFound
 from leadbase.leads.api import errors
@@ -147,7 +147,10 @@ def list_models(request: HttpRequest) -> dict[str, Any]:
     url_name="train_model",
     summary="Train a new model version (in the background)",
 )
-def train_model(request: HttpRequest, payload: TrainIn | None = None) -> Status[Any]:
+def train_model(
+    request: HttpRequest,
+    payload: Body[TrainIn | None] = None,  # no body is as good as `{}`
+) -> Status[Any]:
     """Starts training on the leads whose outcome is known; 202 with the new version in
     status `training`: poll its `url` until it is `ready`, `active` or `failed` (too little
     data: `error` says what there is and what is needed). 409 while another version trains.

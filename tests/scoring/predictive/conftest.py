@@ -5,16 +5,32 @@ artefact (the same bytes, hash and columns) instead of training again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.test import Client
 
+from leadbase.accounts.models import User
 from leadbase.scoring.models import ModelStatus, PredictiveModel
 from leadbase.scoring.predictive import prediction
 from leadbase.scoring.predictive.training import model_train
+from tests.api.conftest import ApiClient
 
 from .world import World, build_world
+
+ApiAs = Callable[..., ApiClient]
+
+
+@pytest.fixture
+def api_as(client: Client, api_key_for: Callable[..., str]) -> ApiAs:
+    """An API client with a key of the given user and scopes."""
+
+    def factory(user: User, scopes: str = "read,write") -> ApiClient:
+        return ApiClient(client, f"Bearer {api_key_for(user, scopes)}")
+
+    return factory
+
 
 _trained: dict[str, dict[str, Any]] = {}
 COPIED = ("kind", "artefact", "artefact_sha256", "metrics", "charts", "summary", "validation")

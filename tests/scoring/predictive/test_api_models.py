@@ -7,26 +7,15 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 import pytest
-from django.test import Client
 
 from leadbase.accounts.models import User
 from leadbase.leads.models import Lead
 from leadbase.scoring.models import ModelStatus, PredictiveModel
-from tests.api.conftest import ApiClient
 
-from .conftest import install_model
+from .conftest import ApiAs, install_model
 from .world import World
 
 pytestmark = pytest.mark.django_db
-ApiAs = Callable[..., ApiClient]
-
-
-@pytest.fixture
-def api_as(client: Client, api_key_for: Callable[..., str]) -> ApiAs:
-    def factory(user: User, scopes: str = "read,write") -> ApiClient:
-        return ApiClient(client, f"Bearer {api_key_for(user, scopes)}")
-
-    return factory
 
 
 def test_versions_list_and_detail_shapes(
